@@ -1,0 +1,41 @@
+/**
+ * The filter verb, pure: which candidate nodes can take the pod, and why the others cannot. A pod without needs
+ * passes every node untouched: berth never disturbs pods it has no opinion about.
+ */
+import { hasNeeds } from './needs.ts';
+import { evaluateNode, type ReasonCode, type RequestContext } from './verdict.ts';
+import { emptyMap, filterResult, type ExtenderArgs, type FilterResult } from './wire.ts';
+
+export interface FilterOutcome {
+  readonly result: FilterResult;
+  /** How many nodes each reason rejected, for metrics. */
+  readonly rejected: ReadonlyMap<ReasonCode, number>;
+}
+
+const NOTHING_REJECTED: ReadonlyMap<ReasonCode, number> = new Map();
+
+/** A pod whose needs could not be read fails on every node with the same reason, so the event shows it. */
+export function rejectAll(args: ExtenderArgs, reason: string): FilterOutcome {
+  const unresolvable = emptyMap();
+  for (const name of args.names) unresolvable[name] = reason;
+  return { result: filterResult(args, [], emptyMap(), unresolvable), rejected: new Map([['invalid_needs', args.names.length]]) };
+}
+
+export function filterNodes(args: ExtenderArgs, ctx: RequestContext): FilterOutcome {
+  if (!hasNeeds(ctx.needs)) return { result: filterResult(args, args.names.map((_, i) => i), emptyMap(), emptyMap()), rejected: NOTHING_REJECTED };
+  const passed: number[] = [];
+  const failed = emptyMap();
+  const unresolvable = emptyMap();
+  const rejected = new Map<ReasonCode, number>();
+  for (let i = 0; i < args.names.length; i++) {
+    const name = args.names[i] ?? '';
+    const { rejection } = evaluateNode(name, ctx);
+    if (rejection === null) {
+      passed.push(i);
+      continue;
+    }
+    (rejection.unresolvable ? unresolvable : failed)[name] = rejection.message;
+    rejected.set(rejection.code, (rejected.get(rejection.code) ?? 0) + 1);
+  }
+  return { result: filterResult(args, passed, failed, unresolvable), rejected };
+}

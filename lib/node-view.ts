@@ -1,0 +1,63 @@
+/**
+ * What the request path needs of one node's report, computed once when the report arrives so that filter and
+ * prioritize only read: NVMe pools sorted by free space, the pod-traffic link's speed and load, and RTT by peer.
+ */
+import type { NodeReport } from './report.ts';
+
+export interface PoolView {
+  readonly name: string;
+  readonly freeBytes: number;
+  readonly capacityBytes: number;
+}
+
+export interface LinkView {
+  /** Interface names joined with "+", for reasons. */
+  readonly name: string;
+  /** Sum of link speeds; null when any carrying interface has no known speed. */
+  readonly speedBps: number | null;
+  /** Sum over interfaces of the busier direction (links are full duplex). */
+  readonly loadBps: number;
+}
+
+export interface NodeView {
+  readonly node: string;
+  readonly zone: string | null;
+  readonly receivedAtMs: number;
+  readonly nvmePools: readonly PoolView[];
+  readonly nvmeCapacityBytes: number;
+  readonly nvmeFreeBytes: number;
+  readonly link: LinkView | null;
+  /** p50 round-trip time in microseconds to each measured peer. */
+  readonly rttUs: ReadonlyMap<string, number>;
+  readonly report: NodeReport;
+}
+
+export function linkView(report: NodeReport): LinkView | null {
+  if (report.nics.length === 0) return null;
+  let speed: number | null = 0;
+  let load = 0;
+  for (const nic of report.nics) {
+    speed = speed === null || nic.speedBps === null ? null : speed + nic.speedBps;
+    load += Math.max(nic.rxBps, nic.txBps);
+  }
+  return { name: report.nics.map((n) => n.name).join('+'), speedBps: speed, loadBps: load };
+}
+
+export function nodeView(report: NodeReport, receivedAtMs: number): NodeView {
+  const nvmePools = report.pools
+    .filter((p) => p.nvme)
+    .map((p) => ({ name: p.name, freeBytes: p.freeBytes, capacityBytes: p.capacityBytes }))
+    .sort((a, b) => b.freeBytes - a.freeBytes || (a.name < b.name ? -1 : 1));
+  let cap = 0;
+  let free = 0;
+  for (const p of nvmePools) {
+    cap += p.capacityBytes;
+    free += p.freeBytes;
+  }
+  const rttUs = new Map<string, number>();
+  for (const peer of report.peers) rttUs.set(peer.node, peer.p50Us);
+  return {
+    node: report.node, zone: report.zone, receivedAtMs, nvmePools,
+    nvmeCapacityBytes: cap, nvmeFreeBytes: free, link: linkView(report), rttUs, report,
+  };
+}

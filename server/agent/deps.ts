@@ -1,0 +1,70 @@
+/**
+ * What the agent takes from the outside world instead of reaching for globals: clocks, sleep, randomness, logging.
+ * Tests pass a manual clock and a seeded generator, so smoothing, backoff and heartbeat logic are deterministic.
+ */
+import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+
+export interface AgentClock {
+  /** Wall clock, milliseconds since the epoch: only for the report's informational takenAt. */
+  nowMs(): number;
+  /** Monotonic milliseconds (sub-ms resolution): intervals, rates, heartbeats, RTTs. */
+  monotonicMs(): number;
+}
+
+/** Resolves after `ms`, or early (without throwing) once `signal` aborts: loops check `signal.aborted` after it. */
+export type Sleep = (ms: number, signal: AbortSignal) => Promise<void>;
+
+export type LogFields = Readonly<Record<string, string | number | boolean | null>>;
+export interface AgentLog {
+  info(msg: string, fields?: LogFields): void;
+  warn(msg: string, fields?: LogFields): void;
+}
+
+export interface AgentDeps {
+  readonly clock: AgentClock;
+  readonly sleep: Sleep;
+  readonly random: () => number; // [0, 1)
+  readonly randomId: () => string;
+  readonly log: AgentLog;
+}
+
+export const systemClock: AgentClock = Object.freeze({
+  nowMs: () => Date.now(),
+  monotonicMs: () => performance.now(),
+});
+
+export const realSleep: Sleep = (ms, signal) =>
+  new Promise<void>((resolve) => {
+    if (signal.aborted) {
+      resolve();
+      return;
+    }
+    const done = (): void => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, Math.max(0, ms));
+    signal.addEventListener('abort', done, { once: true });
+  });
+
+/** One JSON object per line on stderr, so that a DaemonSet's logs stay greppable and parseable. */
+export function jsonLineLog(write: (line: string) => void = (l) => process.stderr.write(l), nowMs: () => number = () => Date.now()): AgentLog {
+  const emit = (level: string, msg: string, fields?: LogFields): void => {
+    write(`${JSON.stringify({ level, time: new Date(nowMs()).toISOString(), msg, ...fields })}\n`);
+  };
+  return { info: (m, f) => { emit('info', m, f); }, warn: (m, f) => { emit('warn', m, f); } };
+}
+
+export function realDeps(log: AgentLog = jsonLineLog()): AgentDeps {
+  return { clock: systemClock, sleep: realSleep, random: Math.random, randomId: randomUUID, log };
+}
+
+export function errorMessage(err: unknown): string {
+  if (err instanceof Error) {
+    const code = (err as NodeJS.ErrnoException).code;
+    return code !== undefined && !err.message.includes(code) ? `${code}: ${err.message}` : err.message;
+  }
+  return String(err);
+}

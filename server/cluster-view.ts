@@ -1,0 +1,28 @@
+/**
+ * What the extender knows of the cluster beyond node reports: the NVMe a pod claims through its PVCs, where its
+ * peers run, and what is reserved for pods in flight. Standalone mode has no cluster, so it knows none of these;
+ * the Kubernetes adapter (server/kube) fills them from informers.
+ */
+import type { PeerRule } from '../lib/needs.ts';
+import type { PodFacts } from '../lib/pod.ts';
+
+export interface ClusterView {
+  /** Sizes of the pod's unbound local-NVMe claims, in bytes. */
+  claimVolumes(pod: PodFacts): readonly number[];
+  /** Nodes that already run the pod's peers (excluding the pod itself). */
+  peerNodes(rule: PeerRule, pod: PodFacts): readonly string[];
+  /** Volumes reserved on the node for pods that were placed but are not yet in the node's report. */
+  reserved(node: string): readonly number[];
+  /** Whether the cluster state is synced enough to answer; with a reason when not. */
+  readiness(): { readonly ready: boolean; readonly reason: string };
+}
+
+const NONE: readonly number[] = Object.freeze([]);
+const NO_NODES: readonly string[] = Object.freeze([]);
+
+export const standaloneCluster: ClusterView = Object.freeze({
+  claimVolumes: () => NONE,
+  peerNodes: () => NO_NODES,
+  reserved: () => NONE,
+  readiness: () => ({ ready: true, reason: 'standalone: no cluster to sync' }),
+});

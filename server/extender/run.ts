@@ -1,0 +1,91 @@
+/**
+ * `berth extender`: validate the configuration once, build the app, listen, and shut down gracefully: on SIGTERM
+ * readiness fails first (so the Service stops routing to this replica), then in-flight requests finish, then exit.
+ */
+import closeWithGrace from 'close-with-grace';
+import type { FastifyInstance } from 'fastify';
+import type { Server } from 'node:https';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { describeProblems } from '../../lib/check.ts';
+import { OPTIONS, parseExtenderConfig, type ExtenderConfig, type RawOptions } from '../../lib/config.ts';
+import { ReportStore } from '../../lib/report-store.ts';
+import { standaloneCluster, type ClusterView } from '../cluster-view.ts';
+import { buildApp } from '../http/app.ts';
+import type { AppDeps, ReportAuthenticator } from '../http/deps.ts';
+import { createExtenderMetrics } from '../metrics.ts';
+import { helpText, parseFlags } from '../options.ts';
+import { nodeRows } from './node-rows.ts';
+import { readTls, reloadTlsOnChange } from './tls.ts';
+
+export interface RunningExtender {
+  readonly app: FastifyInstance;
+  readonly deps: AppDeps;
+  /** Base URL of the verbs listener, e.g. http://127.0.0.1:8888 */
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  readonly cluster?: ClusterView;
+  readonly authenticateReport?: ReportAuthenticator | null;
+  readonly logger?: boolean;
+  /** Extra work to stop before the listeners close (the local agent, informers). */
+  readonly onClose?: () => Promise<void>;
+}
+
+export async function startExtender(config: ExtenderConfig, opts: StartOptions = {}): Promise<RunningExtender> {
+  let shuttingDown = false;
+  const store = new ReportStore();
+  const cluster = opts.cluster ?? standaloneCluster;
+  const now = (): number => Date.now();
+  const metrics = createExtenderMetrics({ rows: (t) => nodeRows(store, cluster, config.policy.reportTtlMs, t) }, now);
+  const deps: AppDeps = { config, store, cluster, metrics, now, authenticateReport: opts.authenticateReport ?? null, shuttingDown: () => shuttingDown };
+  const logger = opts.logger === false ? false : { level: config.logLevel };
+  const app = buildApp(deps, { logger, ...(config.tls ? { tls: readTls(config.tls) } : {}) });
+  await app.listen({ host: config.listen.host, port: config.listen.port });
+  const stopTlsWatch = config.tls ? reloadTlsOnChange(app.server as Server, config.tls, (m) => { app.log.info(m); }) : () => undefined;
+  let probes: FastifyInstance | null = null;
+  if (config.metricsListen) {
+    probes = buildApp(deps, { logger, probesOnly: true });
+    await probes.listen({ host: config.metricsListen.host, port: config.metricsListen.port });
+  }
+  const address = app.server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : config.listen.port;
+  const host = config.listen.host.includes(':') ? `[${config.listen.host}]` : config.listen.host;
+  const url = `${config.tls ? 'https' : 'http'}://${host}:${port}`;
+  return {
+    app, deps, url,
+    async close() {
+      shuttingDown = true;
+      await sleep(config.shutdownDelayMs);
+      await opts.onClose?.();
+      stopTlsWatch();
+      await Promise.all([app.close(), probes?.close()]);
+    },
+  };
+}
+
+export async function runExtenderCommand(argv: readonly string[]): Promise<number> {
+  const flags = parseFlags(argv, OPTIONS);
+  if (!flags.ok) {
+    process.stderr.write(`berth extender: ${flags.message}\nRun 'berth extender --help' for the flags.\n`);
+    return 2;
+  }
+  if (flags.help) {
+    process.stdout.write(`${helpText('extender', 'Serve kube-scheduler\'s filter and prioritize verbs from node reports.', OPTIONS)}\n`);
+    return 0;
+  }
+  const parsed = parseExtenderConfig(flags.values as RawOptions);
+  if (!parsed.ok) {
+    process.stderr.write(`berth extender: invalid configuration: ${describeProblems(parsed.problems)}\n`);
+    return 2;
+  }
+  const running = await startExtender(parsed.value);
+  running.app.log.info({ url: running.url, prefix: parsed.value.prefix }, 'berth extender listening');
+  closeWithGrace({ delay: parsed.value.shutdownDelayMs + 15_000 }, async ({ signal, err }) => {
+    if (err) running.app.log.error({ err }, 'shutting down after an error');
+    else running.app.log.info({ signal }, 'shutting down');
+    await running.close();
+  });
+  return new Promise<number>(() => undefined);
+}

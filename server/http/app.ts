@@ -1,0 +1,60 @@
+/**
+ * buildApp(deps) → a fastify instance with every route, not yet listening, so tests drive it with inject().
+ * Server timeouts follow kube-scheduler's client: Go keeps idle connections 90 s, so keep-alive must outlast it
+ * or a POST can race a server-side close and count as a failed extender call (extender-protocol.md §5).
+ */
+import Fastify, { LogController, type FastifyHttpsOptions, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import type { Server } from 'node:https';
+import type { SecureContextOptions } from 'node:tls';
+import type { AppDeps } from './deps.ts';
+import { installErrorHandling } from './errors.ts';
+import { explainRoutes } from './explain.ts';
+import { filterRoute } from './filter.ts';
+import { healthRoutes } from './health.ts';
+import { prioritizeRoute } from './prioritize.ts';
+import { reportRoutes } from './reports.ts';
+
+export interface BuildOptions {
+  readonly logger?: FastifyServerOptions['logger'];
+  /** TLS material; with `ca`, clients must present a certificate signed by it. */
+  readonly tls?: SecureContextOptions & { readonly requireClientCert: boolean };
+  /** Only probes and /metrics: the plain-HTTP side port. */
+  readonly probesOnly?: boolean;
+}
+
+function serverOptions(deps: AppDeps, opts: BuildOptions): FastifyServerOptions {
+  return {
+    logger: opts.logger ?? false,
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: deps.config.bodyLimitBytes,
+    keepAliveTimeout: 120_000,
+    requestTimeout: 30_000,
+    connectionTimeout: 0,
+    forceCloseConnections: 'idle',
+    return503OnClosing: true,
+  };
+}
+
+export function buildApp(deps: AppDeps, opts: BuildOptions = {}): FastifyInstance {
+  const base = serverOptions(deps, opts);
+  const tls = opts.tls;
+  const app: FastifyInstance = tls
+    ? (Fastify({ ...(base as FastifyHttpsOptions<Server>), https: { ...tls, requestCert: tls.requireClientCert, rejectUnauthorized: tls.requireClientCert } }) as unknown as FastifyInstance)
+    : Fastify(base);
+  installErrorHandling(app, deps.config.bodyLimitBytes);
+  const { metrics } = deps;
+  app.addHook('onResponse', async (req, reply) => {
+    const verb = (req.routeOptions.config as { verb?: string } | undefined)?.verb ?? 'other';
+    if (verb === 'probe') return;
+    metrics.requestDuration.observe({ verb, code: String(reply.statusCode) }, reply.elapsedTime / 1000);
+    const length = Number(req.headers['content-length'] ?? 0);
+    if (length > 0) metrics.requestBytes.observe({ verb }, length);
+  });
+  healthRoutes(app, deps);
+  if (opts.probesOnly) return app;
+  filterRoute(app, deps);
+  prioritizeRoute(app, deps);
+  explainRoutes(app, deps);
+  reportRoutes(app, deps);
+  return app;
+}

@@ -1,0 +1,24 @@
+import type { FastifyInstance } from 'fastify';
+import { filterNodes, rejectAll } from '../../lib/filter.ts';
+import { hasNeeds } from '../../lib/needs.ts';
+import { extenderArgs } from './args.ts';
+import { prepare } from './context.ts';
+import type { AppDeps } from './deps.ts';
+
+export function filterRoute(app: FastifyInstance, deps: AppDeps): void {
+  const { metrics } = deps;
+  app.post(`${deps.config.prefix}/filter`, { config: { verb: 'filter' } }, async (req) => {
+    const args = extenderArgs(deps, req.body);
+    metrics.nodesPerCall.observe({ verb: 'filter' }, args.names.length);
+    const { needs, ctx } = prepare(deps, args);
+    if (!needs.ok || ctx === null) {
+      const outcome = rejectAll(args, needs.ok ? 'needs unavailable' : needs.reason);
+      metrics.rejections.inc({ reason: 'invalid_needs' }, args.names.length);
+      return outcome.result;
+    }
+    if (!hasNeeds(needs.needs)) metrics.fastPath.inc({ verb: 'filter' });
+    const outcome = filterNodes(args, ctx);
+    for (const [reason, n] of outcome.rejected) metrics.rejections.inc({ reason }, n);
+    return outcome.result;
+  });
+}

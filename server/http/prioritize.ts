@@ -1,0 +1,19 @@
+import type { FastifyInstance } from 'fastify';
+import { hasNeeds } from '../../lib/needs.ts';
+import { prioritizeNodes } from '../../lib/prioritize.ts';
+import { extenderArgs } from './args.ts';
+import { prepare } from './context.ts';
+import type { AppDeps } from './deps.ts';
+
+export function prioritizeRoute(app: FastifyInstance, deps: AppDeps): void {
+  const { metrics } = deps;
+  app.post(`${deps.config.prefix}/prioritize`, { config: { verb: 'prioritize' } }, async (req) => {
+    const args = extenderArgs(deps, req.body);
+    metrics.nodesPerCall.observe({ verb: 'prioritize' }, args.names.length);
+    const { needs, ctx } = prepare(deps, args);
+    // A pod whose annotations are invalid was already rejected everywhere by filter; it adds no score here.
+    if (!needs.ok || ctx === null) return [];
+    if (!hasNeeds(needs.needs)) metrics.fastPath.inc({ verb: 'prioritize' });
+    return prioritizeNodes(args, ctx);
+  });
+}

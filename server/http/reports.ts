@@ -1,0 +1,79 @@
+/**
+ * Standalone report ingestion. A body is one report or `{"items": [...]}`; every report is validated before any is
+ * applied, so a bad batch changes nothing. In a cluster this path is off unless callers are authenticated.
+ */
+import type { FastifyInstance } from 'fastify';
+import { describeProblems, isRecord, type FieldProblem } from '../../lib/check.ts';
+import { BerthError } from '../../lib/errors.ts';
+import { parseReport, type NodeReport } from '../../lib/report.ts';
+import type { AppDeps } from './deps.ts';
+
+const MAX_BATCH = 5000;
+const REPORT_BODY_LIMIT = 8 * 2 ** 20;
+
+function readReports(body: unknown): NodeReport[] {
+  const batch = isRecord(body) && 'items' in body;
+  const list: unknown[] = batch ? (Array.isArray(body['items']) ? body['items'] : []) : [body];
+  if (batch && !Array.isArray(body['items'])) throw new BerthError('BERTH_ERR_BAD_REPORT', 'items: must be an array');
+  if (list.length > MAX_BATCH) throw new BerthError('BERTH_ERR_BAD_REPORT', `items: must have at most ${MAX_BATCH} reports, got ${list.length}`);
+  const problems: FieldProblem[] = [];
+  const reports: NodeReport[] = [];
+  list.forEach((item, i) => {
+    const parsed = parseReport(item, batch ? `items[${i}]` : '');
+    if (parsed.ok) reports.push(parsed.value);
+    else problems.push(...parsed.problems);
+  });
+  if (problems.length > 0) throw new BerthError('BERTH_ERR_BAD_REPORT', describeProblems(problems.slice(0, 20)));
+  return reports;
+}
+
+export function reportRoutes(app: FastifyInstance, deps: AppDeps): void {
+  const { metrics, store } = deps;
+  app.post('/v1/reports', { config: { verb: 'report' }, bodyLimit: REPORT_BODY_LIMIT }, async (req, reply) => {
+    if (!deps.config.reportsPush) throw new BerthError('BERTH_ERR_REPORTS_DISABLED', '');
+    let reports: NodeReport[];
+    try {
+      reports = readReports(req.body);
+    } catch (e) {
+      metrics.reportsIngested.inc({ result: 'invalid' });
+      throw e;
+    }
+    if (deps.authenticateReport !== null) {
+      for (const r of reports) {
+        const auth = await deps.authenticateReport(req.headers.authorization, r.node);
+        if (!auth.ok) throw new BerthError(auth.status === 401 ? 'BERTH_ERR_UNAUTHENTICATED' : 'BERTH_ERR_FORBIDDEN', auth.reason);
+      }
+    }
+    const outcomes = store.ingestAll(reports, deps.now());
+    let accepted = 0;
+    outcomes.forEach((o, i) => {
+      metrics.reportsIngested.inc({ result: o });
+      if (o !== 'accepted') return;
+      accepted++;
+      for (const peer of reports[i]?.peers ?? []) metrics.peerRtt.observe(peer.p50Us / 1e6);
+    });
+    return reply.code(200).send({ accepted, duplicate: outcomes.length - accepted });
+  });
+
+  app.get('/v1/reports', { config: { verb: 'other' } }, async () => {
+    const now = deps.now();
+    const items = [...store.views()].map((v) => ({
+      node: v.node, zone: v.zone, ageSeconds: (now - v.receivedAtMs) / 1000,
+      stale: now - v.receivedAtMs > deps.config.policy.reportTtlMs,
+      nvmeFreeBytes: v.nvmeFreeBytes, nvmeCapacityBytes: v.nvmeCapacityBytes,
+      reservedBytes: deps.cluster.reserved(v.node).reduce((a, b) => a + b, 0),
+      link: v.link, peersMeasured: v.rttUs.size, problems: v.report.problems,
+    }));
+    return { items };
+  });
+
+  // Agents discover each other through the extender in standalone mode.
+  app.get('/v1/peers', { config: { verb: 'other' } }, async () => {
+    const now = deps.now();
+    const peers = [];
+    for (const v of store.views()) {
+      if (v.report.probe !== null && now - v.receivedAtMs <= deps.config.policy.reportTtlMs) peers.push({ node: v.node, zone: v.zone, probe: v.report.probe });
+    }
+    return { peers };
+  });
+}

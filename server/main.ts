@@ -1,0 +1,35 @@
+/**
+ * The berth command: `berth extender`, `berth agent`. Only this file wires adapters together.
+ */
+import { runExtenderCommand } from './extender/run.ts';
+
+const USAGE = `Usage: berth <command> [flags]
+
+Commands:
+  extender   serve kube-scheduler's filter and prioritize verbs (berth extender --help)
+  agent      measure this node and publish its report (berth agent --help)
+`;
+
+export async function main(argv: readonly string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'extender': return runExtenderCommand(rest);
+    case 'agent': {
+      const { runAgentCommand } = await import('./agent/cli.ts');
+      return runAgentCommand(rest);
+    }
+    case undefined: case '--help': case '-h': case 'help':
+      process.stdout.write(USAGE);
+      return command === undefined ? 2 : 0;
+    default:
+      process.stderr.write(`berth: unknown command ${JSON.stringify(command)}\n${USAGE}`);
+      return 2;
+  }
+}
+
+if (import.meta.main) {
+  main(process.argv.slice(2)).then((code) => { process.exitCode = code; }, (e: unknown) => {
+    process.stderr.write(`berth: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    process.exitCode = 1;
+  });
+}
