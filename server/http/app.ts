@@ -11,6 +11,7 @@ import { installErrorHandling } from './errors.ts';
 import { explainRoutes } from './explain.ts';
 import { filterRoute } from './filter.ts';
 import { healthRoutes } from './health.ts';
+import { installJsonParser } from './json-body.ts';
 import { prioritizeRoute } from './prioritize.ts';
 import { reportRoutes } from './reports.ts';
 
@@ -42,6 +43,7 @@ export function buildApp(deps: AppDeps, opts: BuildOptions = {}): FastifyInstanc
     ? (Fastify({ ...(base as FastifyHttpsOptions<Server>), https: { ...tls, requestCert: tls.requireClientCert, rejectUnauthorized: tls.requireClientCert } }) as unknown as FastifyInstance)
     : Fastify(base);
   installErrorHandling(app, deps.config.bodyLimitBytes);
+  installJsonParser(app);
   const { metrics } = deps;
   app.addHook('onResponse', async (req, reply) => {
     const verb = (req.routeOptions.config as { verb?: string } | undefined)?.verb ?? 'other';

@@ -32,7 +32,10 @@ t.test('claims add volumes; the annotation overrides them', async (t) => {
 t.test('peers selector', async (t) => {
   const r = podNeeds(podFacts(pod({ [ANNOTATIONS.peers]: 'app=kafka' }, { namespace: 'stream' })));
   t.ok(r.ok);
-  if (!r.ok || r.needs.peers?.kind !== 'selector') return t.fail('expected a selector rule');
+  if (!r.ok || r.needs.peers?.kind !== 'selector') {
+    t.fail('expected a selector rule');
+    return;
+  }
   t.equal(r.needs.peers.namespace, 'stream');
   t.equal(r.needs.peers.selector.text, 'app=kafka');
 });
