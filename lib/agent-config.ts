@@ -63,7 +63,7 @@ export interface AgentConfig {
 }
 
 /** What node:util parseArgs hands back, untyped: strings, booleans, or string lists for repeatable flags. */
-export type RawAgentFlags = Readonly<Record<string, string | boolean | readonly string[] | undefined>>;
+export type RawAgentFlags = Readonly<Record<string, string | boolean | readonly (string | boolean)[] | undefined>>;
 
 export interface AgentConfigInput {
   readonly flags: RawAgentFlags;
@@ -291,8 +291,9 @@ class FlagReader {
   list(name: string): string[] {
     const v = this.#raw(name);
     if (v === undefined) return [];
-    const parts = (typeof v === 'string' ? [v] : typeof v === 'boolean' ? [] : [...v]).flatMap((s) => s.split(','));
-    if (typeof v === 'boolean') this.fail(`--${name}`, 'needs a value');
+    const items = typeof v === 'string' ? [v] : typeof v === 'boolean' ? [v] : [...v];
+    if (items.some((s) => typeof s !== 'string')) this.fail(`--${name}`, 'needs a value');
+    const parts = items.flatMap((s) => (typeof s === 'string' ? s.split(',') : []));
     return parts.map((s) => s.trim()).filter((s) => s !== '');
   }
 
@@ -349,7 +350,7 @@ class FlagReader {
     return this.optionalText(name, 64) ?? AGENT_FLAG_DEFAULTS[name];
   }
 
-  #raw(name: string): string | boolean | readonly string[] | undefined {
+  #raw(name: string): RawAgentFlags[string] {
     this.#seen.add(name);
     return this.#flags[name];
   }

@@ -3,7 +3,7 @@
  */
 import { hasNeeds, totalNvme, type Needs } from './needs.ts';
 import type { Terms } from './score.ts';
-import { evaluateNode, type Facts, type RequestContext } from './verdict.ts';
+import { evaluateNode, type NodeVerdict, type RequestContext } from './verdict.ts';
 import { formatBitRate, formatBytes, formatDurationUs } from './units.ts';
 
 export interface NodeExplanation {
@@ -14,7 +14,7 @@ export interface NodeExplanation {
   readonly list: 'FailedNodes' | 'FailedAndUnresolvableNodes' | null;
   readonly terms: Terms;
   readonly score: number | null;
-  readonly facts: Facts;
+  readonly facts: NodeVerdict['facts'];
 }
 
 export interface Explanation {
@@ -40,7 +40,7 @@ export function explainNodes(pod: Explanation['pod'], names: readonly string[], 
   const fastPath = !hasNeeds(ctx.needs);
   const nodes = names.map((node): NodeExplanation => {
     if (fastPath) {
-      return { node, passed: true, reason: null, code: null, list: null, terms: { capacity: null, bandwidth: null, latency: null }, score: null, facts: { nvmeFreeBytes: null, reservedBytes: 0, freeAfterBytes: null, headroomBps: null, meanPeerRttUs: null, worstPeer: null } };
+      return { node, passed: true, reason: null, code: null, list: null, terms: { capacity: null, bandwidth: null, latency: null }, score: null, facts: { nvmeFreeBytes: null, reservedBytes: 0, freeAfterBytes: null, headroomBps: null, meanPeerRttUs: null, worstPeerNode: null, worstPeerRttUs: 0 } };
     }
     const v = evaluateNode(node, ctx);
     const r = v.rejection;
@@ -50,5 +50,5 @@ export function explainNodes(pod: Explanation['pod'], names: readonly string[], 
       terms: v.terms, score: v.score, facts: v.facts,
     };
   });
-  return { pod, needs: describeNeeds(ctx.needs), peerNodes: ctx.peerNodes, fastPath, policy: ctx.policy, nodes };
+  return { pod, needs: describeNeeds(ctx.needs), peerNodes: ctx.peers.map((p) => p.node), fastPath, policy: ctx.policy, nodes };
 }

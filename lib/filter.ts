@@ -3,7 +3,7 @@
  * passes every node untouched: berth never disturbs pods it has no opinion about.
  */
 import { hasNeeds } from './needs.ts';
-import { evaluateNode, type ReasonCode, type RequestContext } from './verdict.ts';
+import { assessNode, newAssessment, type ReasonCode, type RequestContext } from './verdict.ts';
 import { emptyMap, filterResult, type ExtenderArgs, type FilterResult } from './wire.ts';
 
 export interface FilterOutcome {
@@ -27,9 +27,10 @@ export function filterNodes(args: ExtenderArgs, ctx: RequestContext): FilterOutc
   const failed = emptyMap();
   const unresolvable = emptyMap();
   const rejected = new Map<ReasonCode, number>();
+  const scratch = newAssessment();
   for (let i = 0; i < args.names.length; i++) {
     const name = args.names[i] ?? '';
-    const { rejection } = evaluateNode(name, ctx);
+    const rejection = assessNode(name, ctx, scratch);
     if (rejection === null) {
       passed.push(i);
       continue;

@@ -2,6 +2,7 @@
  * What the request path needs of one node's report, computed once when the report arrives so that filter and
  * prioritize only read: NVMe pools sorted by free space, the pod-traffic link's speed and load, and RTT by peer.
  */
+import type { NodeIds } from './node-ids.ts';
 import type { NodeReport } from './report.ts';
 
 export interface PoolView {
@@ -21,14 +22,15 @@ export interface LinkView {
 
 export interface NodeView {
   readonly node: string;
+  readonly id: number;
   readonly zone: string | null;
   readonly receivedAtMs: number;
   readonly nvmePools: readonly PoolView[];
   readonly nvmeCapacityBytes: number;
   readonly nvmeFreeBytes: number;
   readonly link: LinkView | null;
-  /** p50 round-trip time in microseconds to each measured peer. */
-  readonly rttUs: ReadonlyMap<string, number>;
+  /** p50 round-trip time in microseconds to each measured peer, by peer node id. */
+  readonly rttById: ReadonlyMap<number, number>;
   readonly report: NodeReport;
 }
 
@@ -43,7 +45,7 @@ export function linkView(report: NodeReport): LinkView | null {
   return { name: report.nics.map((n) => n.name).join('+'), speedBps: speed, loadBps: load };
 }
 
-export function nodeView(report: NodeReport, receivedAtMs: number): NodeView {
+export function nodeView(report: NodeReport, receivedAtMs: number, ids: NodeIds): NodeView {
   const nvmePools = report.pools
     .filter((p) => p.nvme)
     .map((p) => ({ name: p.name, freeBytes: p.freeBytes, capacityBytes: p.capacityBytes }))
@@ -54,10 +56,10 @@ export function nodeView(report: NodeReport, receivedAtMs: number): NodeView {
     cap += p.capacityBytes;
     free += p.freeBytes;
   }
-  const rttUs = new Map<string, number>();
-  for (const peer of report.peers) rttUs.set(peer.node, peer.p50Us);
+  const rttById = new Map<number, number>();
+  for (const peer of report.peers) rttById.set(ids.id(peer.node), peer.p50Us);
   return {
-    node: report.node, zone: report.zone, receivedAtMs, nvmePools,
-    nvmeCapacityBytes: cap, nvmeFreeBytes: free, link: linkView(report), rttUs, report,
+    node: report.node, id: ids.id(report.node), zone: report.zone, receivedAtMs, nvmePools,
+    nvmeCapacityBytes: cap, nvmeFreeBytes: free, link: linkView(report), rttById, report,
   };
 }

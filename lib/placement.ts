@@ -41,3 +41,16 @@ export function sum(values: readonly number[]): number {
   for (const v of values) s += v;
   return s;
 }
+
+/**
+ * Free NVMe bytes left on the node after placing reservations and the pod's volumes, or -1 when they do not fit.
+ * The common case (one volume, nothing reserved) is answered from the largest pool without allocating.
+ */
+export function freeAfterPlacement(pools: readonly PoolView[], totalFree: number, reserved: readonly number[], volumes: readonly number[]): number {
+  if (reserved.length === 0 && volumes.length === 1) {
+    const size = volumes[0] ?? 0;
+    return (pools[0]?.freeBytes ?? -1) >= size ? totalFree - size : -1;
+  }
+  const placed = placeVolumes(pools, reserved, volumes);
+  return placed.fits ? sum(placed.freeAfter) : -1;
+}

@@ -4,16 +4,17 @@
  * passes (its report went stale since filter) gets the floor score 0 rather than an error.
  */
 import { hasNeeds } from './needs.ts';
-import { evaluateNode, type RequestContext } from './verdict.ts';
+import { assessNode, newAssessment, type RequestContext } from './verdict.ts';
 import type { ExtenderArgs, HostPriority } from './wire.ts';
 
 export function prioritizeNodes(args: ExtenderArgs, ctx: RequestContext): HostPriority[] {
   if (!hasNeeds(ctx.needs)) return [];
   const out: HostPriority[] = new Array<HostPriority>(args.names.length);
+  const scratch = newAssessment();
   for (let i = 0; i < args.names.length; i++) {
     const host = args.names[i] ?? '';
-    const v = evaluateNode(host, ctx);
-    out[i] = { Host: host, Score: v.rejection === null ? (v.score ?? 0) : 0 };
+    const rejection = assessNode(host, ctx, scratch);
+    out[i] = { Host: host, Score: rejection === null ? (scratch.score ?? 0) : 0 };
   }
   return out;
 }

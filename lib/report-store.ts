@@ -4,6 +4,7 @@
  * instance (the agent restarted) always wins. Freshness is judged by when berth received a report, not by the
  * agent's clock, so a skewed node clock cannot make its data look fresh.
  */
+import { NodeIds } from './node-ids.ts';
 import { nodeView, type NodeView } from './node-view.ts';
 import type { NodeReport } from './report.ts';
 
@@ -22,11 +23,12 @@ export interface Freshness {
 
 export class ReportStore {
   readonly #views = new Map<string, NodeView>();
+  readonly ids = new NodeIds();
 
   /** Applies one report; the caller validated it. */
   ingest(report: NodeReport, receivedAtMs: number): IngestOutcome {
     if (!supersedes(this.#views.get(report.node)?.report, report)) return 'duplicate';
-    this.#views.set(report.node, nodeView(report, receivedAtMs));
+    this.#views.set(report.node, nodeView(report, receivedAtMs, this.ids));
     return 'accepted';
   }
 

@@ -4,7 +4,7 @@
  */
 import { podNeeds, type NeedsResult } from '../../lib/needs.ts';
 import { podFacts, type PodFacts } from '../../lib/pod.ts';
-import type { RequestContext } from '../../lib/verdict.ts';
+import { peerRefs, type RequestContext } from '../../lib/verdict.ts';
 import type { ExtenderArgs } from '../../lib/wire.ts';
 import type { AppDeps } from './deps.ts';
 
@@ -19,13 +19,14 @@ export function prepare(deps: AppDeps, args: ExtenderArgs): Prepared {
   const needs = podNeeds(facts, deps.cluster.claimVolumes(facts));
   if (!needs.ok) return { facts, needs, ctx: null };
   const { store, cluster } = deps;
+  const view = (node: string): ReturnType<typeof store.get> => store.get(node);
   const ctx: RequestContext = {
     nowMs: deps.now(),
     policy: deps.config.policy,
     needs: needs.needs,
-    view: (node) => store.get(node),
+    view,
     reserved: (node) => cluster.reserved(node),
-    peerNodes: needs.needs.peers === null ? [] : cluster.peerNodes(needs.needs.peers, facts),
+    peers: needs.needs.peers === null ? [] : peerRefs(cluster.peerNodes(needs.needs.peers, facts), view),
   };
   return { facts, needs, ctx };
 }

@@ -62,7 +62,7 @@ export function reportRoutes(app: FastifyInstance, deps: AppDeps): void {
       stale: now - v.receivedAtMs > deps.config.policy.reportTtlMs,
       nvmeFreeBytes: v.nvmeFreeBytes, nvmeCapacityBytes: v.nvmeCapacityBytes,
       reservedBytes: deps.cluster.reserved(v.node).reduce((a, b) => a + b, 0),
-      link: v.link, peersMeasured: v.rttUs.size, problems: v.report.problems,
+      link: v.link, peersMeasured: v.rttById.size, problems: v.report.problems,
     }));
     return { items };
   });

@@ -3,7 +3,8 @@ import { filterNodes } from '../../lib/filter.ts';
 import { NO_NEEDS, type Needs } from '../../lib/needs.ts';
 import { nodeView, type NodeView } from '../../lib/node-view.ts';
 import { prioritizeNodes } from '../../lib/prioritize.ts';
-import type { RequestContext } from '../../lib/verdict.ts';
+import { peerRefs, type RequestContext } from '../../lib/verdict.ts';
+import { NodeIds } from '../../lib/node-ids.ts';
 import type { ExtenderArgs } from '../../lib/wire.ts';
 import { config, GiB, report, seededRandom } from '../helpers/builders.ts';
 
@@ -12,6 +13,7 @@ const policy = config().policy;
 function world(seed: number, n: number): { names: string[]; ctx: (needs: Needs) => RequestContext } {
   const rnd = seededRandom(seed);
   const views = new Map<string, NodeView>();
+  const ids = new NodeIds();
   const names: string[] = [];
   for (let i = 0; i < n; i++) {
     const name = `node-${i}`;
@@ -23,11 +25,14 @@ function world(seed: number, n: number): { names: string[]; ctx: (needs: Needs) 
       nics: [{ name: 'eth0', speedBps: rnd() < 0.1 ? null : [1e9, 10e9, 25e9][Math.floor(rnd() * 3)] ?? 1e9, rxBps: rnd() * 5e9, txBps: rnd() * 5e9 }],
       peers: names.slice(0, i).filter(() => rnd() < 0.05).map((p) => [p, Math.floor(rnd() * 3000)] as const),
     });
-    views.set(name, nodeView(r, rnd() < 0.05 ? -1e9 : 0)); // a few stale ones
+    views.set(name, nodeView(r, rnd() < 0.05 ? -1e9 : 0, ids)); // a few stale ones
   }
   return {
     names,
-    ctx: (needs) => ({ nowMs: 1000, policy, needs, view: (x) => views.get(x), reserved: (x) => (x.endsWith('7') ? [50 * GiB] : []), peerNodes: names.filter((_, i) => i % 17 === 0) }),
+    ctx: (needs) => {
+      const view = (x: string): NodeView | undefined => views.get(x);
+      return { nowMs: 1000, policy, needs, view, reserved: (x) => (x.endsWith('7') ? [50 * GiB] : []), peers: peerRefs(names.filter((_, i) => i % 17 === 0), view) };
+    },
   };
 }
 
@@ -84,8 +89,9 @@ t.test('a pod without needs passes every node unchanged and gets no scores', asy
 
 t.test('full-nodes mode answers with the request\'s own Node objects', async (t) => {
   const items = ['a', 'b'].map((name) => ({ metadata: { name, labels: { z: '1' } }, status: {} }));
-  const views = new Map([['a', nodeView(report('a', { pools: [['p', 10, 100]] }), 0)], ['b', nodeView(report('b', { pools: [['p', 90, 100]] }), 0)]]);
-  const ctx: RequestContext = { nowMs: 0, policy, needs: { ...NO_NEEDS, nvmeVolumes: [50 * GiB] }, view: (x) => views.get(x), reserved: () => [], peerNodes: [] };
+  const ids = new NodeIds();
+  const views = new Map([['a', nodeView(report('a', { pools: [['p', 10, 100]] }), 0, ids)], ['b', nodeView(report('b', { pools: [['p', 90, 100]] }), 0, ids)]]);
+  const ctx: RequestContext = { nowMs: 0, policy, needs: { ...NO_NEEDS, nvmeVolumes: [50 * GiB] }, view: (x) => views.get(x), reserved: () => [], peers: [] };
   const { result } = filterNodes({ pod: {}, mode: 'full', names: ['a', 'b'], items }, ctx);
   t.equal(result.NodeNames, null);
   t.equal(result.Nodes?.items.length, 1);

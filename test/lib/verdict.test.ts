@@ -2,16 +2,20 @@ import t from 'tap';
 import { config, GiB, report, TestClock } from '../helpers/builders.ts';
 import { NO_NEEDS, type Needs } from '../../lib/needs.ts';
 import { nodeView, type NodeView } from '../../lib/node-view.ts';
-import { evaluateNode, type RequestContext } from '../../lib/verdict.ts';
+import { evaluateNode, peerRefs, type RequestContext } from '../../lib/verdict.ts';
+import { NodeIds } from '../../lib/node-ids.ts';
 import type { NodeReport } from '../../lib/report.ts';
 
 const clock = new TestClock();
 
-function ctx(reports: NodeReport[], needs: Partial<Needs>, extra: Partial<RequestContext> = {}, raw: Parameters<typeof config>[0] = {}): RequestContext {
-  const views = new Map<string, NodeView>(reports.map((r) => [r.node, nodeView(r, clock.now())]));
+function ctx(reports: NodeReport[], needs: Partial<Needs>, extra: Partial<RequestContext> & { peerNodes?: string[] } = {}, raw: Parameters<typeof config>[0] = {}): RequestContext {
+  const ids = new NodeIds();
+  const views = new Map<string, NodeView>(reports.map((r) => [r.node, nodeView(r, clock.now(), ids)]));
+  const { peerNodes = [], ...rest } = extra;
+  const view = (n: string): NodeView | undefined => views.get(n);
   return {
     nowMs: clock.now(), policy: config(raw).policy, needs: { ...NO_NEEDS, ...needs },
-    view: (n) => views.get(n), reserved: () => [], peerNodes: [], ...extra,
+    view, reserved: () => [], peers: peerRefs(peerNodes, view), ...rest,
   };
 }
 
@@ -56,7 +60,8 @@ t.test('passing nodes get terms and a score', async (t) => {
   t.equal(v.terms.latency, 1 - (500 + 1500 + 0) / 3 / 2000, 'mean over b, c and a itself (0), reference 2ms');
   t.equal(v.score, Math.round(10 * (0.5 + 0.4 + (1 - 2000 / 3 / 2000)) / 3));
   t.equal(v.facts.freeAfterBytes, 500 * GiB);
-  t.same(v.facts.worstPeer, { node: 'c', rttUs: 1500 });
+  t.equal(v.facts.worstPeerNode, 'c');
+  t.equal(v.facts.worstPeerRttUs, 1500);
 });
 
 t.test('peer RTT is looked up in both directions; unmeasured peers are neutral', async (t) => {

@@ -1,0 +1,34 @@
+/**
+ * A benchmark server in its own process: `berth` is the real extender (standalone, seeded reports); `noop` is
+ * the floor: the same fastify settings, the same JSON parser, and handlers that pass every node and score none.
+ * Prints the port on stdout when listening.
+ */
+import Fastify from 'fastify';
+import { config } from '../test/helpers/builders.ts';
+import { startExtender } from '../server/extender/run.ts';
+import { installJsonParser } from '../server/http/json-body.ts';
+import { clusterReports, nodeName } from './scenarios.ts';
+
+const kind = process.argv[2];
+if (kind === 'berth') {
+  // As in a cluster: the pod's three peers already run on known nodes, so the latency term is computed too.
+  const peers = [nodeName(0), nodeName(1), nodeName(2)];
+  const cluster = { claimVolumes: () => [], peerNodes: () => peers, reserved: () => [], readiness: () => ({ ready: true, reason: '' }) };
+  const running = await startExtender(config({ listen: '127.0.0.1:0', 'shutdown-delay': '0s', 'log-level': 'error' }), { logger: false, cluster });
+  for (const r of clusterReports()) running.deps.store.ingest(r, Date.now());
+  process.stdout.write(`${new URL(running.url).port}\n`);
+} else if (kind === 'noop') {
+  const app = Fastify({ logger: false, keepAliveTimeout: 120_000, bodyLimit: 2 * 2 ** 20 });
+  installJsonParser(app);
+  app.post('/scheduler/filter', async (req) => {
+    const body = req.body as { NodeNames: string[] };
+    return { NodeNames: body.NodeNames, Nodes: null, FailedNodes: {}, FailedAndUnresolvableNodes: {}, Error: '' };
+  });
+  app.post('/scheduler/prioritize', async () => []);
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const addr = app.server.address();
+  process.stdout.write(`${typeof addr === 'object' && addr !== null ? addr.port : 0}\n`);
+} else {
+  process.stderr.write('usage: bench/server.ts berth|noop\n');
+  process.exit(2);
+}

@@ -1,0 +1,81 @@
+/**
+ * Where an agent learns whom to probe. Kept deliberately small so that the Kubernetes source (NodeReport objects)
+ * can be added beside these two: list() returns every known peer with its zone and echo address; sampling,
+ * self-exclusion and de-duplication happen in lib/peer-sample.ts.
+ */
+import { Reader } from '../../../lib/check.ts';
+import type { PeerCandidate } from '../../../lib/peer-sample.ts';
+import { isNodeName } from '../../../lib/report.ts';
+import { parseHostPort } from '../../../lib/agent-config.ts';
+import { type BearerTokenFile, extenderHeaders } from '../bearer-token.ts';
+
+export interface PeerSource {
+  list(signal: AbortSignal): Promise<readonly PeerCandidate[]>;
+}
+
+export class StaticPeerSource implements PeerSource {
+  readonly #peers: readonly PeerCandidate[];
+
+  constructor(peers: readonly PeerCandidate[]) {
+    this.#peers = Object.freeze([...peers]);
+  }
+
+  list(): Promise<readonly PeerCandidate[]> {
+    return Promise.resolve(this.#peers);
+  }
+}
+
+const MAX_PEERS = 100_000;
+
+/**
+ * `{"peers":[{"node":"n1","zone":"z1","probe":"10.0.0.1:7070"}]}`. Entries whose probe is null (probing off on
+ * that node) are skipped silently; malformed entries are skipped and counted, so one bad report in the extender
+ * cannot stop every agent from probing. A body that is not this shape at all is an error.
+ */
+export function parsePeersResponse(body: unknown): { peers: PeerCandidate[]; skipped: number } {
+  const r = new Reader();
+  const o = r.record(body, '');
+  const arr = o ? r.array(o['peers'], 'peers', MAX_PEERS) : null;
+  if (!arr) throw new Error(`bad /v1/peers body: ${r.problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`);
+  const peers: PeerCandidate[] = [];
+  let skipped = 0;
+  for (const entry of arr) {
+    const e = typeof entry === 'object' && entry !== null ? (entry as Record<string, unknown>) : {};
+    const { node, zone, probe } = e;
+    if (probe === null) continue;
+    const ok = typeof node === 'string' && isNodeName(node) && (zone === null || zone === undefined || typeof zone === 'string') && typeof probe === 'string' && parseHostPort(probe, false) !== null;
+    if (ok) peers.push({ node, zone: typeof zone === 'string' && zone !== '' ? zone : null, probe });
+    else skipped++;
+  }
+  return { peers, skipped };
+}
+
+export interface HttpPeerSourceOptions {
+  readonly extender: string;
+  readonly token: BearerTokenFile | null;
+  readonly timeoutMs: number;
+}
+
+/** GET <extender>/v1/peers: the extender answers from the reports it holds. */
+export class HttpPeerSource implements PeerSource {
+  readonly #opts: HttpPeerSourceOptions;
+  lastSkipped = 0;
+
+  constructor(opts: HttpPeerSourceOptions) {
+    this.#opts = opts;
+  }
+
+  async list(signal: AbortSignal): Promise<readonly PeerCandidate[]> {
+    const res = await fetch(`${this.#opts.extender}/v1/peers`, {
+      headers: await extenderHeaders(this.#opts.token, false),
+      signal: AbortSignal.any([signal, AbortSignal.timeout(this.#opts.timeoutMs)]),
+    });
+    if (res.status !== 200) {
+      await res.body?.cancel();
+      throw new Error(`GET /v1/peers: HTTP ${res.status}`);
+    }
+    const { peers, skipped } = parsePeersResponse(await res.json());
+    this.lastSkipped = skipped;
+    return peers;
+  }
+}

@@ -1,0 +1,120 @@
+/**
+ * A running agent: the loop, the sender and the optional metrics endpoint, with one stop() that shuts them down
+ * in order (stop rounds → one final publish if a report is waiting → close the echo socket and metrics server).
+ * startAgent() is the in-process entry for standalone mode; launchAgent() is shared with the CLI.
+ */
+import { type AgentConfig, formatHostPort, type HostPort, validateAgentConfig } from '../../lib/agent-config.ts';
+import { describeProblems, type FieldProblem } from '../../lib/check.ts';
+import type { NodeReport } from '../../lib/report.ts';
+import { hostname } from 'node:os';
+import { AgentLoop } from './agent-loop.ts';
+import { type AgentDeps, errorMessage, realDeps } from './deps.ts';
+import { parseAgentFlags } from './flags.ts';
+import type { AgentMetrics } from './metrics.ts';
+import { startMetricsServer, type MetricsServer } from './metrics-server.ts';
+import { LatestWinsSender, type PublishOutcome } from './publish/latest-wins-sender.ts';
+import { AgentStartError, buildAgentParts } from './runtime.ts';
+import type { HostPaths } from './collectors/sysfs.ts';
+
+export interface RunningAgent {
+  readonly config: AgentConfig;
+  /** The advertised echo address ("host:port"), or null when probing is off. */
+  readonly probe: string | null;
+  readonly metricsAddress: HostPort | null;
+  readonly metrics: AgentMetrics;
+  /** The newest report collected (published or not). */
+  latest(): NodeReport | null;
+  /** Idempotent. Resolves once everything is closed; never rejects. */
+  stop(): Promise<void>;
+}
+
+export class AgentConfigError extends Error {
+  readonly problems: readonly FieldProblem[];
+
+  constructor(problems: readonly FieldProblem[]) {
+    super(`invalid agent configuration: ${describeProblems(problems)}`);
+    this.name = 'AgentConfigError';
+    this.problems = problems;
+  }
+}
+
+export interface StartAgentOptions {
+  /** Base URL of the extender, e.g. "http://127.0.0.1:8888": reports go to /v1/reports, peers come from /v1/peers. */
+  readonly extender: string;
+  /** Further `berth agent` flags, e.g. ['--pool', 'fast=mount:/mnt/nvme', '--probe-listen', '127.0.0.1:0']. */
+  readonly args?: readonly string[];
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  readonly hostname?: string;
+  readonly deps?: AgentDeps;
+}
+
+/** Standalone mode: run the agent inside the extender's process. Throws AgentConfigError or AgentStartError. */
+export async function startAgent(options: StartAgentOptions): Promise<RunningAgent> {
+  let flags;
+  try {
+    flags = parseAgentFlags(['--extender', options.extender, ...(options.args ?? [])]);
+  } catch (err) {
+    throw new AgentConfigError([{ path: '', message: errorMessage(err) }]);
+  }
+  const checked = validateAgentConfig({ flags, env: options.env ?? process.env, hostname: options.hostname ?? hostname() });
+  if (!checked.ok) throw new AgentConfigError(checked.problems);
+  if (checked.value.once) throw new AgentConfigError([{ path: '--once', message: 'not available in-process' }]);
+  return launchAgent(checked.value, options.deps ?? realDeps());
+}
+
+export async function launchAgent(config: AgentConfig, deps: AgentDeps, paths?: HostPaths): Promise<RunningAgent> {
+  const parts = await buildAgentParts(config, deps, { once: false, ...(paths ? { paths } : {}) });
+  const { publisher, metrics } = parts;
+  if (publisher === null) {
+    await parts.close();
+    throw new AgentStartError('--extender', 'required to run the agent');
+  }
+  let metricsServer: MetricsServer | null = null;
+  if (config.metricsListen !== null) {
+    try {
+      metricsServer = await startMetricsServer(config.metricsListen, metrics.registry);
+    } catch (err) {
+      await parts.close();
+      throw new AgentStartError('--metrics-listen', `cannot listen: ${errorMessage(err)}`, err);
+    }
+  }
+  const sender = new LatestWinsSender({
+    publisher, retryBaseMs: config.publish.retryBaseMs, retryMaxMs: config.publish.retryMaxMs,
+    sleep: deps.sleep, random: deps.random, onOutcome: (o) => { recordOutcome(o, deps, metrics); },
+  });
+  const loop = new AgentLoop({
+    collector: parts.collector, sender, intervalMs: config.intervalMs, heartbeatMs: config.heartbeatMs, change: config.change,
+    clock: deps.clock, sleep: deps.sleep, log: deps.log, prime: () => parts.network.prime(deps.clock.monotonicMs()),
+  });
+  const rounds = new AbortController();
+  const done = loop.run(rounds.signal).catch((err: unknown) => { deps.log.warn('agent loop stopped unexpectedly', { reason: errorMessage(err) }); });
+  const metricsAt = metricsServer === null ? null : formatHostPort(metricsServer.address);
+  deps.log.info('agent started', { node: config.node, zone: config.zone, extender: config.extender, probe: parts.probe, metrics: metricsAt, instance: parts.collector.instance });
+  let stopping: Promise<void> | null = null;
+  const stop = async (): Promise<void> => {
+    rounds.abort();
+    // A round in flight (a slow vgs, a probe wave) gets the publish timeout to finish; its report is not needed.
+    const grace = new AbortController();
+    await Promise.race([done, deps.sleep(config.publish.timeoutMs, grace.signal)]);
+    grace.abort(); // release the grace timer, or it would hold the process open
+    const flushed = await sender.stop(config.publish.timeoutMs);
+    await parts.close();
+    await metricsServer?.close();
+    deps.log.info('agent stopped', { flushed });
+  };
+  return {
+    config, probe: parts.probe, metrics, metricsAddress: metricsServer?.address ?? null,
+    latest: () => loop.latest,
+    stop: () => (stopping ??= stop()),
+  };
+}
+
+function recordOutcome(o: PublishOutcome, deps: AgentDeps, metrics: AgentMetrics): void {
+  metrics.publishTotal.inc({ result: o.ok ? 'ok' : 'error' });
+  if (o.ok) {
+    metrics.lastPublish.set(deps.clock.nowMs() / 1000);
+    if (o.attempt > 1 || o.report.agent.sequence === 1) deps.log.info('report published', { sequence: o.report.agent.sequence, attempt: o.attempt });
+  } else {
+    deps.log.warn('publish failed', { sequence: o.report.agent.sequence, attempt: o.attempt, retryInMs: o.retryInMs === undefined ? null : Math.round(o.retryInMs), reason: errorMessage(o.error) });
+  }
+}
