@@ -20,7 +20,6 @@ const pinned = spawnSync('taskset', ['-c', '0', 'true']).status === 0;
 async function startServer(kind: 'berth' | 'noop'): Promise<{ port: number; child: ChildProcess }> {
   const args = [join(import.meta.dirname, 'server.ts'), kind];
   const child = pinned ? spawn('taskset', ['-c', '0', process.execPath, ...args], { stdio: ['ignore', 'pipe', 'inherit'] }) : spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
-  if (child.stdout === null) throw new Error('no stdout');
   const line = await createInterface({ input: child.stdout })[Symbol.asyncIterator]().next();
   const port = Number(line.value);
   if (!Number.isInteger(port) || port <= 0) throw new Error(`${kind} server did not start`);
@@ -32,7 +31,10 @@ function post(agent: Agent, port: number, path: string, body: Buffer): Promise<B
     const req = request({ host: '127.0.0.1', port, path, method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': body.length } }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => { res.statusCode === 200 ? resolve(Buffer.concat(chunks)) : reject(new Error(`${path}: HTTP ${res.statusCode}`)); });
+      res.on('end', () => {
+        if (res.statusCode === 200) resolve(Buffer.concat(chunks));
+        else reject(new Error(`${path}: HTTP ${String(res.statusCode)}`));
+      });
     });
     req.on('error', reject);
     req.end(body);

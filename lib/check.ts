@@ -80,7 +80,7 @@ export class Reader {
       this.fail(path, `must have at most ${maxItems} items, got ${v.length}`);
       return null;
     }
-    return v;
+    return v as unknown[];
   }
 
   done<T>(value: T | null): Checked<T> {

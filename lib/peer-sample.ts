@@ -22,12 +22,13 @@ export interface PeerSampleLimits {
   readonly otherPeers: number;
 }
 
-export function samplePeers(
-  candidates: readonly PeerCandidate[],
-  self: { readonly node: string; readonly zone: string | null },
-  round: number,
-  limits: PeerSampleLimits,
-): PeerCandidate[] {
+/** Candidates split by zone and put in this agent's probing order. Costs a hash and a sort: compute once per peer-list refresh. */
+export interface OrderedPeers {
+  readonly sameZone: readonly PeerCandidate[];
+  readonly others: readonly PeerCandidate[];
+}
+
+export function orderPeers(candidates: readonly PeerCandidate[], self: { readonly node: string; readonly zone: string | null }): OrderedPeers {
   const seen = new Set<string>([self.node]);
   const sameZone: PeerCandidate[] = [];
   const others: PeerCandidate[] = [];
@@ -36,7 +37,21 @@ export function samplePeers(
     seen.add(c.node);
     (self.zone !== null && c.zone === self.zone ? sameZone : others).push(c);
   }
-  return [...rotatingWindow(order(sameZone, self.node), round, limits.zonePeers), ...rotatingWindow(order(others, self.node), round, limits.otherPeers)];
+  return { sameZone: order(sameZone, self.node), others: order(others, self.node) };
+}
+
+/** This round's sample from an ordered list: O(zonePeers + otherPeers). */
+export function pickPeers(ordered: OrderedPeers, round: number, limits: PeerSampleLimits): PeerCandidate[] {
+  return [...rotatingWindow(ordered.sameZone, round, limits.zonePeers), ...rotatingWindow(ordered.others, round, limits.otherPeers)];
+}
+
+export function samplePeers(
+  candidates: readonly PeerCandidate[],
+  self: { readonly node: string; readonly zone: string | null },
+  round: number,
+  limits: PeerSampleLimits,
+): PeerCandidate[] {
+  return pickPeers(orderPeers(candidates, self), round, limits);
 }
 
 function order(peers: PeerCandidate[], selfNode: string): PeerCandidate[] {

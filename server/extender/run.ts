@@ -7,7 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Server } from 'node:https';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describeProblems } from '../../lib/check.ts';
-import { OPTIONS, parseExtenderConfig, type ExtenderConfig, type RawOptions } from '../../lib/config.ts';
+import { OPTIONS, parseExtenderConfig, type ExtenderConfig } from '../../lib/config.ts';
 import { ReportStore } from '../../lib/report-store.ts';
 import { standaloneCluster, type ClusterView } from '../cluster-view.ts';
 import { buildApp } from '../http/app.ts';
@@ -43,7 +43,7 @@ export async function startExtender(config: ExtenderConfig, opts: StartOptions =
   const logger = opts.logger === false ? false : { level: config.logLevel };
   const app = buildApp(deps, { logger, ...(config.tls ? { tls: readTls(config.tls) } : {}) });
   await app.listen({ host: config.listen.host, port: config.listen.port });
-  const stopTlsWatch = config.tls ? reloadTlsOnChange(app.server as Server, config.tls, (m) => { app.log.info(m); }) : () => undefined;
+  const stopTlsWatch = config.tls ? reloadTlsOnChange(app.server as unknown as Server, config.tls, (m) => { app.log.info(m); }) : () => undefined;
   let probes: FastifyInstance | null = null;
   if (config.metricsListen) {
     probes = buildApp(deps, { logger, probesOnly: true });
@@ -75,7 +75,7 @@ export async function runExtenderCommand(argv: readonly string[]): Promise<numbe
     process.stdout.write(`${helpText('extender', 'Serve kube-scheduler\'s filter and prioritize verbs from node reports.', OPTIONS)}\n`);
     return 0;
   }
-  const parsed = parseExtenderConfig(flags.values as RawOptions);
+  const parsed = parseExtenderConfig(flags.values);
   if (!parsed.ok) {
     process.stderr.write(`berth extender: invalid configuration: ${describeProblems(parsed.problems)}\n`);
     return 2;

@@ -3,8 +3,7 @@
  * Server timeouts follow kube-scheduler's client: Go keeps idle connections 90 s, so keep-alive must outlast it
  * or a POST can race a server-side close and count as a failed extender call (extender-protocol.md §5).
  */
-import Fastify, { LogController, type FastifyHttpsOptions, type FastifyInstance, type FastifyServerOptions } from 'fastify';
-import type { Server } from 'node:https';
+import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { SecureContextOptions } from 'node:tls';
 import type { AppDeps } from './deps.ts';
 import { installErrorHandling } from './errors.ts';
@@ -23,7 +22,7 @@ export interface BuildOptions {
   readonly probesOnly?: boolean;
 }
 
-function serverOptions(deps: AppDeps, opts: BuildOptions): FastifyServerOptions {
+function serverOptions(deps: AppDeps, opts: BuildOptions) {
   return {
     logger: opts.logger ?? false,
     logController: new LogController({ disableRequestLogging: true }),
@@ -31,7 +30,7 @@ function serverOptions(deps: AppDeps, opts: BuildOptions): FastifyServerOptions 
     keepAliveTimeout: 120_000,
     requestTimeout: 30_000,
     connectionTimeout: 0,
-    forceCloseConnections: 'idle',
+    forceCloseConnections: 'idle' as const,
     return503OnClosing: true,
   };
 }
@@ -39,8 +38,9 @@ function serverOptions(deps: AppDeps, opts: BuildOptions): FastifyServerOptions 
 export function buildApp(deps: AppDeps, opts: BuildOptions = {}): FastifyInstance {
   const base = serverOptions(deps, opts);
   const tls = opts.tls;
+  // fastify infers http or https from the options; the https instance is used through the common interface.
   const app: FastifyInstance = tls
-    ? (Fastify({ ...(base as FastifyHttpsOptions<Server>), https: { ...tls, requestCert: tls.requireClientCert, rejectUnauthorized: tls.requireClientCert } }) as unknown as FastifyInstance)
+    ? Fastify({ ...base, https: { ...tls, requestCert: tls.requireClientCert, rejectUnauthorized: tls.requireClientCert } })
     : Fastify(base);
   installErrorHandling(app, deps.config.bodyLimitBytes);
   installJsonParser(app);

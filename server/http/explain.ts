@@ -27,8 +27,8 @@ function answer(deps: AppDeps, body: unknown): unknown {
 }
 
 export function explainRoutes(app: FastifyInstance, deps: AppDeps): void {
-  app.post('/v1/explain', { config: { verb: 'explain' } }, async (req) => answer(deps, req.body));
-  app.get('/v1/explain', { config: { verb: 'explain' } }, async (req) => {
+  app.post('/v1/explain', { config: { verb: 'explain' } }, (req) => answer(deps, req.body));
+  app.get('/v1/explain', { config: { verb: 'explain' } }, (req) => {
     const query = (req.query ?? {}) as Record<string, string | undefined>;
     const annotations: Record<string, string> = {};
     for (const [param, value] of Object.entries(query)) {

@@ -7,7 +7,7 @@ import type { AppDeps } from './deps.ts';
 
 export function filterRoute(app: FastifyInstance, deps: AppDeps): void {
   const { metrics } = deps;
-  app.post(`${deps.config.prefix}/filter`, { config: { verb: 'filter' } }, async (req) => {
+  app.post(`${deps.config.prefix}/filter`, { config: { verb: 'filter' } }, (req) => {
     const args = extenderArgs(deps, req.body);
     metrics.nodesPerCall.observe({ verb: 'filter' }, args.names.length);
     const { needs, ctx } = prepare(deps, args);

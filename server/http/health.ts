@@ -22,8 +22,8 @@ export function readiness(deps: AppDeps): Readiness {
 }
 
 export function healthRoutes(app: FastifyInstance, deps: AppDeps): void {
-  app.get('/healthz', { config: { verb: 'probe' } }, async () => ({ status: 'ok' }));
-  app.get('/readyz', { config: { verb: 'probe' } }, async (_req, reply) => {
+  app.get('/healthz', { config: { verb: 'probe' } }, () => ({ status: 'ok' }));
+  app.get('/readyz', { config: { verb: 'probe' } }, (_req, reply) => {
     const r = readiness(deps);
     return reply.code(r.ready ? 200 : 503).send(r);
   });

@@ -7,7 +7,7 @@ import type { AppDeps } from './deps.ts';
 
 export function prioritizeRoute(app: FastifyInstance, deps: AppDeps): void {
   const { metrics } = deps;
-  app.post(`${deps.config.prefix}/prioritize`, { config: { verb: 'prioritize' } }, async (req) => {
+  app.post(`${deps.config.prefix}/prioritize`, { config: { verb: 'prioritize' } }, (req) => {
     const args = extenderArgs(deps, req.body);
     metrics.nodesPerCall.observe({ verb: 'prioritize' }, args.names.length);
     const { needs, ctx } = prepare(deps, args);

@@ -55,7 +55,7 @@ export function reportRoutes(app: FastifyInstance, deps: AppDeps): void {
     return reply.code(200).send({ accepted, duplicate: outcomes.length - accepted });
   });
 
-  app.get('/v1/reports', { config: { verb: 'other' } }, async () => {
+  app.get('/v1/reports', { config: { verb: 'other' } }, () => {
     const now = deps.now();
     const items = [...store.views()].map((v) => ({
       node: v.node, zone: v.zone, ageSeconds: (now - v.receivedAtMs) / 1000,
@@ -68,7 +68,7 @@ export function reportRoutes(app: FastifyInstance, deps: AppDeps): void {
   });
 
   // Agents discover each other through the extender in standalone mode.
-  app.get('/v1/peers', { config: { verb: 'other' } }, async () => {
+  app.get('/v1/peers', { config: { verb: 'other' } }, () => {
     const now = deps.now();
     const peers = [];
     for (const v of store.views()) {

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { fnv1a32, type PeerCandidate, rotatingWindow, samplePeers } from '../../lib/peer-sample.ts';
+import { fnv1a32, orderPeers, type PeerCandidate, pickPeers, rotatingWindow, samplePeers } from '../../lib/peer-sample.ts';
 
 function cluster(zones: readonly string[], perZone: number): PeerCandidate[] {
   return zones.flatMap((z) => Array.from({ length: perZone }, (_, i) => ({ node: `${z}-n${i}`, zone: z, probe: `10.0.0.1:${7000 + i}` })));
@@ -43,8 +43,9 @@ t.test('bounded per round at any cluster size, and every peer visited', async (t
     const zoneMates = n / 5 - 1;
     const rounds = Math.max(Math.ceil(others / LIMITS.otherPeers), Math.ceil(zoneMates / LIMITS.zonePeers));
     let max = 0;
+    const ordered = orderPeers(peers, self); // once per peer-list refresh, as the prober does
     for (let r = 0; r < rounds; r++) {
-      const s = samplePeers(peers, self, r, LIMITS);
+      const s = pickPeers(ordered, r, LIMITS);
       max = Math.max(max, s.length);
       for (const p of s) seen.add(p.node);
     }

@@ -79,7 +79,7 @@ t.test('the prefix is configurable', async (t) => {
 });
 
 t.test('metrics count requests, nodes per call and rejections', async (t) => {
-  const { app, deps } = testApp({ reports });
+  const { app } = testApp({ reports });
   await app.inject({ method: 'POST', url: '/scheduler/filter', payload: { Pod: pod({ [ANNOTATIONS.nvmeCapacity]: '500Gi' }), Nodes: null, NodeNames: ['tight', 'roomy', 'ghost'] } });
   const m = await app.inject({ method: 'GET', url: '/metrics' });
   t.equal(m.statusCode, 200);
@@ -92,5 +92,4 @@ t.test('metrics count requests, nodes per call and rejections', async (t) => {
   t.match(m.body, /berth_reports\{state="fresh"\} 3/);
   t.match(m.body, new RegExp(`berth_node_nvme_free_bytes\\{node="roomy"\\} ${800 * GiB}`));
   t.notMatch(m.body, /verb="probe"/, 'probes are not counted as scheduler traffic');
-  void deps;
 });
