@@ -31,6 +31,8 @@ export interface StartOptions {
   readonly logger?: boolean;
   /** Extra work to stop before the listeners close (the local agent, informers). */
   readonly onClose?: () => Promise<void>;
+  /** How often certificate files are checked for rotation. */
+  readonly tlsReloadIntervalMs?: number;
 }
 
 export async function startExtender(config: ExtenderConfig, opts: StartOptions = {}): Promise<RunningExtender> {
@@ -43,7 +45,7 @@ export async function startExtender(config: ExtenderConfig, opts: StartOptions =
   const logger = opts.logger === false ? false : { level: config.logLevel };
   const app = buildApp(deps, { logger, ...(config.tls ? { tls: readTls(config.tls) } : {}) });
   await app.listen({ host: config.listen.host, port: config.listen.port });
-  const stopTlsWatch = config.tls ? reloadTlsOnChange(app.server as unknown as Server, config.tls, (m) => { app.log.info(m); }) : () => undefined;
+  const stopTlsWatch = config.tls ? reloadTlsOnChange(app.server as unknown as Server, config.tls, (m) => { app.log.info(m); }, opts.tlsReloadIntervalMs) : () => undefined;
   let probes: FastifyInstance | null = null;
   if (config.metricsListen) {
     probes = buildApp(deps, { logger, probesOnly: true });
