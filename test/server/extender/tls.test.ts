@@ -1,7 +1,7 @@
 import t from 'tap';
 import { copyFileSync, readFileSync } from 'node:fs';
 import { request } from 'node:https';
-import type { TLSSocket } from 'node:tls';
+import { TLSSocket } from 'node:tls';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startExtender } from '../../../server/extender/run.ts';
 import { config, pod } from '../../helpers/builders.ts';
@@ -14,7 +14,7 @@ function call(url: string, opts: { ca: Buffer; cert?: Buffer; key?: Buffer }): P
   return new Promise((resolve, reject) => {
     const req = request(`${url}/scheduler/filter`, { method: 'POST', ca: opts.ca, cert: opts.cert, key: opts.key, headers: { 'content-type': 'application/json' }, agent: false }, (res) => {
       let data = '';
-      const cn = String((res.socket as TLSSocket).getPeerCertificate().subject.CN);
+      const cn = res.socket instanceof TLSSocket ? String(res.socket.getPeerCertificate().subject.CN) : '';
       res.on('data', (c: Buffer) => { data += c.toString(); });
       res.on('end', () => { resolve({ status: res.statusCode ?? 0, body: data, peerCn: cn }); });
     });
