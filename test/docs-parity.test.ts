@@ -1,0 +1,81 @@
+/**
+ * The docs are part of the product: these tests fail when README.md or docs/errors.md drift from the code.
+ */
+import t from 'tap';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { OPTIONS } from '../lib/config.ts';
+import { ERRORS } from '../lib/errors.ts';
+import { ANNOTATIONS, NO_NEEDS } from '../lib/needs.ts';
+import { NodeIds } from '../lib/node-ids.ts';
+import { nodeView, type NodeView } from '../lib/node-view.ts';
+import { evaluateNode, peerRefs } from '../lib/verdict.ts';
+import { config, GiB, report } from './helpers/builders.ts';
+
+const root = join(import.meta.dirname, '..');
+const readme = readFileSync(join(root, 'README.md'), 'utf8');
+
+function section(text: string, name: string): string {
+  const start = text.indexOf(`<!-- ${name}:start -->`);
+  const end = text.indexOf(`<!-- ${name}:end -->`);
+  if (start < 0 || end < start) throw new Error(`README.md has no ${name} section`);
+  return text.slice(start, end);
+}
+
+function tableRows(text: string): string[][] {
+  return text.split('\n').filter((l) => l.startsWith('|') && !l.startsWith('|---')).slice(1)
+    .map((l) => l.slice(1, -1).split('|').map((c) => c.trim()));
+}
+
+t.test('README flag table matches the options table, both ways, with defaults', async (t) => {
+  const rows = tableRows(section(readme, 'extender-flags'));
+  const documented = new Map(rows.map(([flag = '', def = '']) => [flag.replaceAll('`', '').replace(/^--/, ''), def.replaceAll('`', '')]));
+  for (const [name, spec] of Object.entries(OPTIONS)) {
+    t.ok(documented.has(name), `--${name} is documented`);
+    t.equal(documented.get(name), spec.default === '' ? '' : String(spec.default), `--${name} default`);
+  }
+  for (const name of documented.keys()) t.ok(name in OPTIONS, `README's --${name} exists`);
+});
+
+t.test('every annotation is documented', async (t) => {
+  for (const key of Object.values(ANNOTATIONS)) t.match(readme, `\`${key}\``, key);
+});
+
+t.test('docs/errors.md lists exactly the error table, with statuses', async (t) => {
+  const doc = readFileSync(join(root, 'docs/errors.md'), 'utf8');
+  const rows = tableRows(doc).filter(([code]) => code?.startsWith('`BERTH_ERR_'));
+  const documented = new Map(rows.map(([code = '', status = '']) => [code.replaceAll('`', ''), Number(status)]));
+  for (const [code, entry] of Object.entries(ERRORS)) t.equal(documented.get(code), entry.status, `${code} → ${entry.status}`);
+  t.equal(documented.size, Object.keys(ERRORS).length, 'no error documented that the code does not have');
+});
+
+t.test('README scoring examples are what the code computes', async (t) => {
+  const rows = tableRows(section(readme, 'scoring-examples'));
+  t.ok(rows.length >= 5, `${rows.length} examples`);
+  for (const [strategy = '', nvme = '', need = '', link = '', rtts = '', score = ''] of rows) {
+    const ids = new NodeIds();
+    const [free, cap] = nvme === '–' ? [0, 0] : nvme.split('/').map((x) => Number(x.trim()));
+    const [speed, load, bw] = link === '–' ? [] : link.split('/').map((x) => Number(x.trim()) * 1e9);
+    const peers = rtts === '–' ? [] : rtts.split(',').map((x) => Number(x.trim()));
+    const peerNames = peers.map((_, i) => `peer-${i}`);
+    const views = new Map<string, NodeView>();
+    const r = report('n', {
+      pools: nvme === '–' ? [] : [['nvme0', free ?? 0, cap ?? 0]],
+      nics: speed === undefined ? [] : [{ name: 'eth0', speedBps: speed, rxBps: load ?? 0, txBps: 0 }],
+      peers: peers.map((rtt, i) => [peerNames[i] ?? '', rtt] as const),
+    });
+    views.set('n', nodeView(r, 0, ids));
+    for (const p of peerNames) views.set(p, nodeView(report(p), 0, ids));
+    const view = (x: string): NodeView | undefined => views.get(x);
+    const needs = {
+      ...NO_NEEDS,
+      nvmeVolumes: Number(need) > 0 ? [Number(need) * GiB] : [],
+      minBandwidthBps: bw ?? null,
+      peers: peers.length > 0 ? { kind: 'controller' as const, namespace: 'default', uid: 'sts' } : null,
+    };
+    const policy = config({ 'capacity-strategy': strategy }).policy;
+    const v = evaluateNode('n', { nowMs: 0, policy, needs, view, reserved: () => [], peers: peerRefs(peerNames, view) });
+    t.equal(v.rejection, null, `${nvme} ${need} ${link} ${rtts}: passes`);
+    t.equal(v.score, Number(score), `${strategy} ${nvme} need ${need} link ${link} rtts ${rtts} → ${score}`);
+  }
+});
