@@ -30,8 +30,18 @@ export const OPTIONS = Object.freeze({
   'accept-full-nodes': { type: 'boolean', default: false, help: 'accept nodeCacheCapable: false requests (full v1.NodeList bodies; raises the default --body-limit to 64Mi)' },
   'body-limit': { type: 'string', default: '', help: 'largest request body, a quantity (default 2Mi, or 64Mi with --accept-full-nodes)' },
   'max-nodes': { type: 'string', default: '20000', help: 'most candidate nodes accepted in one request' },
-  'reports-push': { type: 'boolean', default: true, help: 'accept node reports on POST /v1/reports (standalone mode); turn off in a cluster unless callers are authenticated' },
+  'reports-push': { type: 'boolean', default: true, help: 'accept node reports on POST /v1/reports; on by default in standalone mode, off by default with --kube, where it needs --push-auth tokenreview' },
   'local-agent': { type: 'boolean', default: false, help: 'run a node agent in the same process that reports this machine to this extender (standalone mode)' },
+  kube: { type: 'boolean', default: false, help: 'run against a Kubernetes API server: NodeReports, pods, PVCs and StorageClasses come from informers (docs/kubernetes.md)' },
+  kubeconfig: { type: 'string', default: '', help: 'kubeconfig file for --kube (empty: $KUBECONFIG, ~/.kube/config, then the in-cluster service account)' },
+  'nvme-storage-classes': { type: 'string', default: '', help: 'comma-separated StorageClass names whose unbound claims take local NVMe (with --kube)' },
+  'nvme-provisioners': { type: 'string', default: '', help: 'comma-separated provisioner names; claims of any StorageClass using one take local NVMe (with --kube)' },
+  'reservation-ttl': { type: 'string', default: '5m', help: 'how long NVMe stays reserved for a placed claim or pod when no newer report accounts for it (a duration, with --kube)' },
+  'provisional-ttl': { type: 'string', default: '15s', help: 'how long prioritize holds a pod\'s volumes on its best-scored nodes until its real placement is seen (a duration, 0 turns it off; with --kube)' },
+  'push-auth': { type: 'string', default: 'none', help: 'how POST /v1/reports authenticates callers: none, or tokenreview (audience "berth", the agent service account, node-name claim = report node; needs --kube)' },
+  'agent-service-account': { type: 'string', default: 'berth-system:berth-agent', help: 'namespace:name of the agent service account that --push-auth tokenreview accepts' },
+  'resync-period': { type: 'string', default: '10m', help: 'how often each informer lists everything again and reconciles its cache (a duration, with --kube)' },
+  'watchdog-timeout': { type: 'string', default: '90s', help: 'an informer with no event and no watch (re)established for this long is restarted and readiness drops (a duration of at least 35s: quiet watches are renewed every 30 s)' },
   'shutdown-delay': { type: 'string', default: '5s', help: 'on SIGTERM, how long /readyz answers 503 before the listener closes' },
   'log-level': { type: 'string', default: 'info', help: 'fatal, error, warn, info, debug or trace' },
 } satisfies Record<string, OptionSpec>);
@@ -44,6 +54,22 @@ export interface HostPort {
   readonly port: number;
 }
 
+/** The Kubernetes side (--kube). */
+export interface KubeOptions {
+  readonly kubeconfig: string | null;
+  readonly nvmeClasses: { readonly classes: readonly string[]; readonly provisioners: readonly string[] };
+  readonly reservationTtlMs: number;
+  /** 0: prioritize holds nothing. */
+  readonly provisionalTtlMs: number;
+  readonly resyncPeriodMs: number;
+  readonly watchdogTimeoutMs: number;
+}
+
+export interface PushAuth {
+  readonly mode: 'none' | 'tokenreview';
+  readonly agent: { readonly namespace: string; readonly name: string };
+}
+
 export interface ExtenderConfig {
   readonly listen: HostPort;
   readonly metricsListen: HostPort | null;
@@ -54,6 +80,8 @@ export interface ExtenderConfig {
   readonly bodyLimitBytes: number;
   readonly maxNodes: number;
   readonly reportsPush: boolean;
+  readonly pushAuth: PushAuth;
+  readonly kube: KubeOptions | null;
   readonly localAgent: boolean;
   readonly shutdownDelayMs: number;
   readonly logLevel: string;
@@ -87,9 +115,18 @@ class OptionReader {
     return typeof v === 'string' ? v : String(v);
   }
 
-  bool(name: OptionName): boolean {
-    const v = this.#raw[name] ?? OPTIONS[name].default;
+  bool(name: OptionName, fallback: boolean = OPTIONS[name].default === true): boolean {
+    const v = this.#raw[name] ?? fallback;
     return v === true || v === 'true';
+  }
+
+  list(name: OptionName, item: RegExp, what: string): string[] {
+    const text = this.str(name).trim();
+    if (text === '') return [];
+    const items = text.split(',').map((x) => x.trim());
+    const bad = items.find((x) => !item.test(x));
+    if (bad !== undefined) this.fail(name, `must be a comma-separated list of ${what}, got ${JSON.stringify(bad)}`);
+    return items;
   }
 
   fail(name: OptionName, message: string): void {
@@ -156,17 +193,51 @@ export function parseExtenderConfig(raw: RawOptions): Checked<ExtenderConfig> {
     latencyReferenceUs: o.durationMs('latency-reference', 0.001) * 1000,
   };
   if (policy.weights.capacity + policy.weights.bandwidth + policy.weights.latency === 0) o.fail('weight-capacity', 'at least one --weight-* must be above 0');
+  const kube = o.bool('kube') ? readKube(o) : null;
+  // An unauthenticated write path is not acceptable in a cluster, so push is off there unless asked for.
+  const reportsPush = o.bool('reports-push', kube === null);
   const config: ExtenderConfig = {
     listen, metricsListen, prefix,
     tls: cert === '' ? null : { cert, key, clientCa: clientCa === '' ? null : clientCa },
     policy, acceptFullNodes, bodyLimitBytes: bodyLimit ?? 0,
     maxNodes: o.number('max-nodes', 1, 1_000_000, true),
-    reportsPush: o.bool('reports-push'), localAgent: o.bool('local-agent'),
+    reportsPush, pushAuth: readPushAuth(o, kube !== null, reportsPush), kube, localAgent: o.bool('local-agent'),
     shutdownDelayMs: o.durationMs('shutdown-delay', 0),
     logLevel,
   };
   if (o.problems.length > 0) return { ok: false, problems: o.problems };
   return { ok: true, value: deepFreeze(config) };
+}
+
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const PROVISIONER = /^[A-Za-z0-9]([A-Za-z0-9._/-]{0,252}[A-Za-z0-9])?$/;
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+
+function readKube(o: OptionReader): KubeOptions {
+  const kubeconfig = o.str('kubeconfig');
+  const watchdogTimeoutMs = o.durationMs('watchdog-timeout', 35_000);
+  const resyncPeriodMs = o.durationMs('resync-period', 60_000);
+  return {
+    kubeconfig: kubeconfig === '' ? null : kubeconfig,
+    nvmeClasses: {
+      classes: o.list('nvme-storage-classes', DNS_SUBDOMAIN, 'StorageClass names'),
+      provisioners: o.list('nvme-provisioners', PROVISIONER, 'provisioner names'),
+    },
+    reservationTtlMs: o.durationMs('reservation-ttl', 1000),
+    provisionalTtlMs: o.durationMs('provisional-ttl', 0),
+    resyncPeriodMs,
+    watchdogTimeoutMs,
+  };
+}
+
+function readPushAuth(o: OptionReader, kube: boolean, reportsPush: boolean): PushAuth {
+  const mode = o.oneOf('push-auth', ['none', 'tokenreview'] as const);
+  const sa = o.str('agent-service-account');
+  const [namespace = '', name = '', ...rest] = sa.split(':');
+  if (!DNS_LABEL.test(namespace) || !DNS_SUBDOMAIN.test(name) || rest.length > 0) o.fail('agent-service-account', `must be namespace:name such as berth-system:berth-agent, got ${JSON.stringify(sa)}`);
+  if (mode === 'tokenreview' && !kube) o.fail('push-auth', 'tokenreview needs --kube (it asks the API server)');
+  if (kube && reportsPush && mode === 'none') o.fail('reports-push', 'with --kube, pushed reports must be authenticated: add --push-auth tokenreview, or leave push off');
+  return { mode, agent: { namespace, name } };
 }
 
 function deepFreeze<T>(v: T): T {

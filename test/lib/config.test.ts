@@ -57,3 +57,43 @@ t.test('every option has a help text and a default of its type', async (t) => {
     t.equal(typeof spec.default, spec.type, `${name} default type`);
   }
 });
+
+t.test('kube options', async (t) => {
+  const standalone = parseExtenderConfig({});
+  t.ok(standalone.ok && standalone.value.kube === null && standalone.value.reportsPush, 'standalone: no kube side, push on');
+  const kube = parseExtenderConfig({ kube: true, 'nvme-storage-classes': 'local-nvme, fast', 'nvme-provisioners': 'local.csi.example.com' });
+  t.ok(kube.ok);
+  if (!kube.ok) return;
+  const k = kube.value.kube;
+  t.equal(kube.value.reportsPush, false, 'push defaults to off with --kube');
+  t.same(k?.nvmeClasses, { classes: ['local-nvme', 'fast'], provisioners: ['local.csi.example.com'] });
+  t.equal(k?.reservationTtlMs, 300_000);
+  t.equal(k?.provisionalTtlMs, 15_000);
+  t.equal(k?.resyncPeriodMs, 600_000);
+  t.equal(k?.watchdogTimeoutMs, 90_000);
+  t.equal(k?.kubeconfig, null);
+  t.same(kube.value.pushAuth, { mode: 'none', agent: { namespace: 'berth-system', name: 'berth-agent' } });
+  const push = parseExtenderConfig({ kube: true, 'reports-push': true, 'push-auth': 'tokenreview', 'agent-service-account': 'ops:agent' });
+  t.ok(push.ok && push.value.reportsPush && push.value.pushAuth.mode === 'tokenreview' && push.value.pushAuth.agent.name === 'agent', 'authenticated push in a cluster');
+  const off = parseExtenderConfig({ kube: true, 'provisional-ttl': '0' });
+  t.ok(off.ok && off.value.kube?.provisionalTtlMs === 0, 'provisional holds can be turned off');
+});
+
+t.test('invalid kube options are rejected, not defaulted', async (t) => {
+  const cases: [RawOptions, RegExp][] = [
+    [{ kube: true, 'reports-push': true }, /--reports-push: with --kube, pushed reports must be authenticated/],
+    [{ 'push-auth': 'tokenreview' }, /--push-auth: tokenreview needs --kube/],
+    [{ kube: true, 'push-auth': 'mtls' }, /--push-auth: must be one of none, tokenreview/],
+    [{ kube: true, 'nvme-storage-classes': 'Local_NVMe' }, /--nvme-storage-classes: must be a comma-separated list of StorageClass names, got "Local_NVMe"/],
+    [{ kube: true, 'nvme-provisioners': 'a,,b' }, /--nvme-provisioners: must be a comma-separated list/],
+    [{ kube: true, 'reservation-ttl': 'soon' }, /--reservation-ttl: must be a duration/],
+    [{ kube: true, 'watchdog-timeout': '10s' }, /--watchdog-timeout: must be a duration of at least 35000ms/],
+    [{ kube: true, 'resync-period': '5s' }, /--resync-period: must be a duration of at least 60000ms/],
+    [{ 'agent-service-account': 'berth-agent' }, /--agent-service-account: must be namespace:name/],
+  ];
+  for (const [raw, want] of cases) {
+    const r = parseExtenderConfig(raw);
+    t.notOk(r.ok, JSON.stringify(raw));
+    if (!r.ok) t.match(describeProblems(r.problems), want, JSON.stringify(raw));
+  }
+});
