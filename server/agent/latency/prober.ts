@@ -10,7 +10,7 @@
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { type HostPort, parseHostPort } from '../../../lib/agent-config.ts';
-import { type PeerCandidate, samplePeers } from '../../../lib/peer-sample.ts';
+import { orderPeers, type OrderedPeers, type PeerCandidate, pickPeers } from '../../../lib/peer-sample.ts';
 import type { PeerRtt } from '../../../lib/report.ts';
 import { RttWindows } from '../../../lib/rtt-window.ts';
 import type { Collected } from '../collectors/collected.ts';
@@ -41,6 +41,7 @@ export class LatencyProber {
   readonly #opts: ProberOptions;
   readonly #windows: RttWindows;
   #peers: readonly PeerCandidate[] = [];
+  #ordered: OrderedPeers = { sameZone: [], others: [] };
   #refreshedAt = Number.NEGATIVE_INFINITY;
   #discoveryProblem: string | null = null;
   #round = 0;
@@ -57,7 +58,7 @@ export class LatencyProber {
 
   async collect(nowMs: () => number, signal: AbortSignal): Promise<Collected<PeerRtt[]>> {
     await this.#refresh(nowMs(), signal);
-    const sample = samplePeers(this.#peers, this.#opts.self, this.#round++, this.#opts);
+    const sample = pickPeers(this.#ordered, this.#round++, this.#opts);
     const targets = await resolveTargets(sample);
     for (let wave = 0; wave < this.#opts.count && !signal.aborted; wave++) {
       const rtts = await Promise.all(targets.map((t) => this.#opts.socket.probe(t.address, this.#opts.timeoutMs)));
@@ -77,6 +78,7 @@ export class LatencyProber {
     if (this.#discoveryProblem === null && nowMs - this.#refreshedAt < this.#opts.refreshMs) return;
     try {
       this.#peers = await this.#opts.source.list(signal);
+      this.#ordered = orderPeers(this.#peers, this.#opts.self);
       this.#refreshedAt = nowMs;
       this.#discoveryProblem = null;
       this.#windows.retain(new Set(this.#peers.map((p) => p.node)));
