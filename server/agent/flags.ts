@@ -13,6 +13,8 @@ const STRING_FLAGS = [
 ] as const;
 const LIST_FLAGS = ['nic', 'pool', 'peers'] as const;
 const BOOLEAN_FLAGS = ['once', 'json', 'no-probe', 'help'] as const;
+/** Every flag `berth agent` accepts (docs/agent.md lists each; a test keeps them in step). */
+export const AGENT_FLAG_NAMES: readonly string[] = [...STRING_FLAGS, ...LIST_FLAGS, ...BOOLEAN_FLAGS];
 
 /** Throws parseArgs' own TypeError (code ERR_PARSE_ARGS_*) on an unknown flag or a missing value. */
 export function parseAgentFlags(argv: readonly string[]): RawAgentFlags {

@@ -15,10 +15,11 @@ export interface VolumeGroup {
 
 export type RunCommand = (file: string, args: readonly string[], timeoutMs: number) => Promise<string>;
 
-export const VGS_ARGS: readonly string[] = ['--noheadings', '--nosuffix', '--units', 'b', '--separator', '|', '-o', 'vg_name,vg_size,vg_free,pv_name'];
+// --readonly reads the on-disk metadata without taking LVM locks, so the agent needs no writable /run/lock/lvm.
+export const VGS_ARGS: readonly string[] = ['--readonly', '--noheadings', '--nosuffix', '--units', 'b', '--separator', '|', '-o', 'vg_name,vg_size,vg_free,pv_name'];
 
 /**
- * `vgs … -o vg_name,vg_size,vg_free,pv_name` prints one line per physical volume: "  vg0|4000|1000|/dev/nvme0n1p1".
+ * `vgs --readonly … -o vg_name,vg_size,vg_free,pv_name` prints one line per physical volume: "  vg0|4000|1000|/dev/nvme0n1p1".
  * Lines are merged per VG; malformed lines are skipped.
  */
 export function parseVgsOutput(text: string): VolumeGroup[] {

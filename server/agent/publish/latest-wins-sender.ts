@@ -71,7 +71,8 @@ export class LatestWinsSender {
    */
   async stop(timeoutMs: number): Promise<boolean> {
     this.#stopping.abort();
-    const deadline = setTimeout(() => { this.#inflight.abort(); }, timeoutMs);
+    const deadline = new AbortController();
+    void this.#opts.sleep(timeoutMs, deadline.signal).then(() => { if (!deadline.signal.aborted) this.#inflight.abort(); });
     try {
       if (this.#loop !== null) await this.#loop;
       this.#stopped = true;
@@ -80,7 +81,7 @@ export class LatestWinsSender {
       this.#pending = null;
       return (await this.#attempt(last, true)) === null;
     } finally {
-      clearTimeout(deadline);
+      deadline.abort();
       this.#stopped = true;
     }
   }

@@ -145,3 +145,20 @@ t.test('LatestWinsSender.stop: ends the backoff and makes one final attempt with
   const again = new LatestWinsSender({ publisher: new HttpReportPublisher({ extender: server.url, token: null, timeoutMs: 2000 }), retryBaseMs: 1, retryMaxMs: 1, sleep: clock.sleep, random: () => 0 });
   t.ok(await again.stop(100), 'nothing pending: trivially flushed');
 });
+
+t.test('LatestWinsSender.stop: gives up on a hung extender after the deadline', async (t) => {
+  const server = await localServer(() => { /* accepts the request, never answers */ });
+  t.teardown(() => server.close());
+  const clock = new ManualClock();
+  const outcomes: PublishOutcome[] = [];
+  const sender = new LatestWinsSender({ publisher: new HttpReportPublisher({ extender: server.url, token: null, timeoutMs: 60_000 }), retryBaseMs: 100, retryMaxMs: 100, sleep: clock.sleep, random: () => 0, onOutcome: (o) => outcomes.push(o) });
+  sender.offer(reportNumber(1));
+  await waitFor(() => server.received.length === 1, 5000, 'request in flight');
+  let settled = false;
+  const stopping = sender.stop(3000).then((v) => { settled = true; return v; });
+  await settle();
+  t.notOk(settled, 'waits for the publish in flight');
+  await clock.advance(3000);
+  t.equal(await stopping, false, 'deadline passed: reported as not flushed');
+  t.ok(outcomes.length >= 1 && outcomes.every((o) => !o.ok), 'the abandoned publish is recorded as a failure, not silently dropped');
+});
