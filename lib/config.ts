@@ -39,7 +39,7 @@ export const OPTIONS = Object.freeze({
   'reservation-ttl': { type: 'string', default: '5m', help: 'how long NVMe stays reserved for a placed claim or pod when no newer report accounts for it (a duration, with --kube)' },
   'provisional-ttl': { type: 'string', default: '15s', help: 'how long prioritize holds a pod\'s volumes on its best-scored nodes until its real placement is seen (a duration, 0 turns it off; with --kube)' },
   'push-auth': { type: 'string', default: 'none', help: 'how POST /v1/reports authenticates callers: none, or tokenreview (audience "berth", the agent service account, node-name claim = report node; needs --kube)' },
-  'agent-service-account': { type: 'string', default: 'berth-system:berth-agent', help: 'namespace:name of the agent service account that --push-auth tokenreview accepts' },
+  'agent-service-account': { type: 'string', default: 'berth-agent:berth-agent', help: 'namespace:name of the agent service account that --push-auth tokenreview accepts' },
   'resync-period': { type: 'string', default: '10m', help: 'how often each informer lists everything again and reconciles its cache (a duration, with --kube)' },
   'watchdog-timeout': { type: 'string', default: '90s', help: 'an informer with no event and no watch (re)established for this long is restarted and readiness drops (a duration of at least 35s: quiet watches are renewed every 30 s)' },
   'shutdown-delay': { type: 'string', default: '5s', help: 'on SIGTERM, how long /readyz answers 503 before the listener closes' },

@@ -183,9 +183,9 @@ export class Ledger {
     return { owner, node, hit, windowMs: nowMs - since };
   }
 
-  /** A pod went away before its placement was seen. */
-  forgetOwner(owner: string): void {
-    this.#dropProvisional(owner, 'deleted');
+  /** The pod's hold is void: it went away ('deleted'), or is being scheduled again ('replaced'). */
+  forgetOwner(owner: string, outcome: 'deleted' | 'replaced'): void {
+    this.#dropProvisional(owner, outcome);
   }
 
   release(key: string, reason: ReleaseReason): Released | null {

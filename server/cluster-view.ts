@@ -3,8 +3,9 @@
  * peers run, and what is reserved for pods in flight. Standalone mode has no cluster, so it knows none of these;
  * the Kubernetes adapter (server/kube) fills them from informers.
  */
-import type { PeerRule } from '../lib/needs.ts';
+import type { Needs, PeerRule } from '../lib/needs.ts';
 import type { PodFacts } from '../lib/pod.ts';
+import type { HostPriority } from '../lib/wire.ts';
 
 export interface ClusterView {
   /** Sizes of the pod's unbound local-NVMe claims, in bytes. */
@@ -13,6 +14,11 @@ export interface ClusterView {
   peerNodes(rule: PeerRule, pod: PodFacts): readonly string[];
   /** Volumes reserved on the node for pods that were placed but are not yet in the node's report. */
   reserved(node: string): readonly number[];
+  /**
+   * berth's prioritize answer for a pod with needs. The Kubernetes side holds the pod's volumes on its best-scored
+   * nodes until the real placement shows (docs/kubernetes.md, "the race window"); standalone mode has no use for it.
+   */
+  scored?(pod: PodFacts, needs: Needs, scores: readonly HostPriority[]): void;
   /** Whether the cluster state is synced enough to answer; with a reason when not. */
   readiness(): { readonly ready: boolean; readonly reason: string };
 }

@@ -82,8 +82,12 @@ export async function runExtenderCommand(argv: readonly string[]): Promise<numbe
     process.stderr.write(`berth extender: invalid configuration: ${describeProblems(parsed.problems)}\n`);
     return 2;
   }
-  const running = await startExtender(parsed.value);
-  running.app.log.info({ url: running.url, prefix: parsed.value.prefix }, 'berth extender listening');
+  const config = parsed.value;
+  // client-node costs ~400 ms to import: only --kube loads it.
+  const kube = config.kube === null ? null : await (await import('../kube/kube-side.ts')).createKubeSide(config, config.kube);
+  const running = await startExtender(config, kube === null ? {} : { cluster: kube.cluster, authenticateReport: kube.authenticateReport, onClose: () => kube.close() });
+  kube?.attach(running.deps.store, running.deps.metrics.registry, (level, msg, fields) => { running.app.log[level](fields, msg); });
+  running.app.log.info({ url: running.url, prefix: config.prefix, kube: kube !== null }, 'berth extender listening');
   closeWithGrace({ delay: parsed.value.shutdownDelayMs + 15_000 }, async ({ signal, err }) => {
     if (err) running.app.log.error({ err }, 'shutting down after an error');
     else running.app.log.info({ signal }, 'shutting down');

@@ -10,10 +10,12 @@ export function prioritizeRoute(app: FastifyInstance, deps: AppDeps): void {
   app.post(`${deps.config.prefix}/prioritize`, { config: { verb: 'prioritize' } }, (req) => {
     const args = extenderArgs(deps, req.body);
     metrics.nodesPerCall.observe({ verb: 'prioritize' }, args.names.length);
-    const { needs, ctx } = prepare(deps, args);
+    const { facts, needs, ctx } = prepare(deps, args);
     // A pod whose annotations are invalid was already rejected everywhere by filter; it adds no score here.
     if (!needs.ok || ctx === null) return [];
     if (!hasNeeds(needs.needs)) metrics.fastPath.inc({ verb: 'prioritize' });
-    return prioritizeNodes(args, ctx);
+    const scores = prioritizeNodes(args, ctx);
+    deps.cluster.scored?.(facts, needs.needs, scores);
+    return scores;
   });
 }

@@ -72,7 +72,7 @@ t.test('kube options', async (t) => {
   t.equal(k?.resyncPeriodMs, 600_000);
   t.equal(k?.watchdogTimeoutMs, 90_000);
   t.equal(k?.kubeconfig, null);
-  t.same(kube.value.pushAuth, { mode: 'none', agent: { namespace: 'berth-system', name: 'berth-agent' } });
+  t.same(kube.value.pushAuth, { mode: 'none', agent: { namespace: 'berth-agent', name: 'berth-agent' } });
   const push = parseExtenderConfig({ kube: true, 'reports-push': true, 'push-auth': 'tokenreview', 'agent-service-account': 'ops:agent' });
   t.ok(push.ok && push.value.reportsPush && push.value.pushAuth.mode === 'tokenreview' && push.value.pushAuth.agent.name === 'agent', 'authenticated push in a cluster');
   const off = parseExtenderConfig({ kube: true, 'provisional-ttl': '0' });

@@ -77,7 +77,7 @@ t.test('provisional holds', async (t) => {
   l.expire(5_000);
   t.same([l.reserved('n1'), l.reserved('n2')], [[], []], 'holds expire after the provisional TTL');
   l.provisional('pod-d', ['n1'], [10 * GiB], 0);
-  l.forgetOwner('pod-d');
+  l.forgetOwner('pod-d', 'deleted');
   t.same(l.stats().provisional, { hit: 1, miss: 1, expired: 1, replaced: 1, deleted: 1 }, 'one count per pod, not per tied node');
   l.provisional('pod-e', ['n1'], [], 0);
   t.same(l.reserved('n1'), [], 'a pod without volumes holds nothing');
