@@ -88,10 +88,22 @@ export async function runExtenderCommand(argv: readonly string[]): Promise<numbe
   const running = await startExtender(config, kube === null ? {} : { cluster: kube.cluster, authenticateReport: kube.authenticateReport, onClose: () => kube.close() });
   kube?.attach(running.deps.store, running.deps.metrics.registry, (level, msg, fields) => { running.app.log[level](fields, msg); });
   running.app.log.info({ url: running.url, prefix: config.prefix, kube: kube !== null }, 'berth extender listening');
+  const agent = config.localAgent ? await startLocalAgent(running) : null;
   closeWithGrace({ delay: parsed.value.shutdownDelayMs + 15_000 }, async ({ signal, err }) => {
     if (err) running.app.log.error({ err }, 'shutting down after an error');
     else running.app.log.info({ signal }, 'shutting down');
+    await agent?.stop();
     await running.close();
   });
   return new Promise<number>(() => undefined);
 }
+
+/** Standalone mode: an agent in this process reports this machine to this extender (the root filesystem as a pool). */
+async function startLocalAgent(running: RunningExtender): Promise<{ stop(): Promise<void> }> {
+  const { startAgent } = await import('../agent/start.ts');
+  const agent = await startAgent({ extender: running.url, args: LOCAL_AGENT_ARGS });
+  running.app.log.info({ node: agent.config.node, probe: agent.probe }, 'local agent reporting this machine');
+  return agent;
+}
+
+const LOCAL_AGENT_ARGS = ['--pool', 'root=mount:/', '--probe-listen', '127.0.0.1:0'];

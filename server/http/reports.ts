@@ -3,6 +3,7 @@
  * applied, so a bad batch changes nothing. In a cluster this path is off unless callers are authenticated.
  */
 import type { FastifyInstance } from 'fastify';
+import { createHash } from 'node:crypto';
 import { describeProblems, isRecord, type FieldProblem } from '../../lib/check.ts';
 import { BerthError } from '../../lib/errors.ts';
 import { parseReport, type NodeReport } from '../../lib/report.ts';
@@ -67,13 +68,19 @@ export function reportRoutes(app: FastifyInstance, deps: AppDeps): void {
     return { items };
   });
 
-  // Agents discover each other through the extender in standalone mode.
-  app.get('/v1/peers', { config: { verb: 'other' } }, () => {
+  // Agents discover each other through the extender in standalone mode. Every agent polls this, so it carries an
+  // ETag: an unchanged list costs a 304, not the whole list again.
+  app.get('/v1/peers', { config: { verb: 'other' } }, (req, reply) => {
     const now = deps.now();
     const peers = [];
     for (const v of store.views()) {
       if (v.report.probe !== null && now - v.receivedAtMs <= deps.config.policy.reportTtlMs) peers.push({ node: v.node, zone: v.zone, probe: v.report.probe });
     }
-    return { peers };
+    peers.sort((a, b) => (a.node < b.node ? -1 : 1));
+    const body = JSON.stringify({ peers });
+    const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`;
+    void reply.header('etag', etag);
+    if (req.headers['if-none-match'] === etag) return reply.code(304).send();
+    return reply.type('application/json').send(body);
   });
 }

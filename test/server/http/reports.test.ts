@@ -13,6 +13,14 @@ t.test('a valid report is ingested and visible', async (t) => {
   t.match(list.json(), { items: [{ node: 'node-a', zone: 'z1', stale: false, nvmeFreeBytes: 500 * 2 ** 30 }] });
   const peers = await app.inject({ method: 'GET', url: '/v1/peers' });
   t.same(peers.json(), { peers: [{ node: 'node-a', zone: 'z1', probe: '127.0.0.1:7070' }] });
+  const etag = peers.headers.etag;
+  t.type(etag, 'string');
+  const unchanged = await app.inject({ method: 'GET', url: '/v1/peers', headers: { 'if-none-match': String(etag) } });
+  t.equal(unchanged.statusCode, 304, 'an unchanged list is not sent again');
+  await app.inject({ method: 'POST', url: '/v1/reports', payload: report('node-b', { probe: '127.0.0.1:7071' }) });
+  const changed = await app.inject({ method: 'GET', url: '/v1/peers', headers: { 'if-none-match': String(etag) } });
+  t.equal(changed.statusCode, 200, 'a new peer changes the ETag');
+  t.equal(changed.json<{ peers: unknown[] }>().peers.length, 2);
 });
 
 t.test('a batch is all or nothing', async (t) => {
