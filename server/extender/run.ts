@@ -85,7 +85,16 @@ export async function runExtenderCommand(argv: readonly string[]): Promise<numbe
   const config = parsed.value;
   // client-node costs ~400 ms to import: only --kube loads it.
   const kube = config.kube === null ? null : await (await import('../kube/kube-side.ts')).createKubeSide(config, config.kube);
-  const running = await startExtender(config, kube === null ? {} : { cluster: kube.cluster, authenticateReport: kube.authenticateReport, onClose: () => kube.close() });
+  let running: RunningExtender;
+  try {
+    running = await startExtender(config, kube === null ? {} : { cluster: kube.cluster, authenticateReport: kube.authenticateReport, onClose: () => kube.close() });
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === 'EADDRINUSE' ? 'the address is in use (another berth running? choose one with --listen)' : code === 'EACCES' ? 'permission denied' : e instanceof Error ? e.message : String(e);
+    process.stderr.write(`berth extender: cannot start on ${config.listen.host}:${config.listen.port}: ${why}\n`);
+    await kube?.close();
+    return 1;
+  }
   kube?.attach(running.deps.store, running.deps.metrics.registry, (level, msg, fields) => { running.app.log[level](fields, msg); });
   running.app.log.info({ url: running.url, prefix: config.prefix, kube: kube !== null }, 'berth extender listening');
   const agent = config.localAgent ? await startLocalAgent(running) : null;
