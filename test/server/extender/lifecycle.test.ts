@@ -62,6 +62,6 @@ t.test('SIGTERM: readiness fails first, verbs still answer, then a clean exit', 
   t.equal((await fetch(`${url}/readyz`)).status, 503, 'not ready while draining');
   const verb = await fetch(`${url}/scheduler/filter`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ Pod: { metadata: {} }, Nodes: null, NodeNames: ['a'] }) });
   t.equal(verb.status, 200, 'the scheduler is still answered during the drain');
-  const [code] = await exited;
+  const [code] = (await exited) as [number | null];
   t.equal(code, 0, 'exit status 0');
 });
