@@ -85,6 +85,15 @@ export class ClusterState {
     this.ledger.provisional(pod.uid, nodes, volumes, nowMs);
   }
 
+  /**
+   * berth's filter answer for a pod. With exactly one node left kube-scheduler does not call prioritize: it takes
+   * that node, so the hold goes there now. With more, prioritize follows and holds on the best.
+   */
+  filtered(pod: PodFacts, volumes: readonly number[], passed: readonly string[], nowMs: number): void {
+    if (!this.#provisionalOn || pod.uid === '' || volumes.length === 0 || passed.length !== 1) return;
+    this.ledger.provisional(pod.uid, passed, volumes, nowMs);
+  }
+
   raceStats(): RaceStats {
     return { hits: this.#hits, misses: this.#misses, unheld: this.#unheld, windowsMs: [...this.#windows] };
   }

@@ -10,7 +10,7 @@ export function filterRoute(app: FastifyInstance, deps: AppDeps): void {
   app.post(`${deps.config.prefix}/filter`, { config: { verb: 'filter' } }, (req) => {
     const args = extenderArgs(deps, req.body);
     metrics.nodesPerCall.observe({ verb: 'filter' }, args.names.length);
-    const { needs, ctx } = prepare(deps, args);
+    const { facts, needs, ctx } = prepare(deps, args);
     if (!needs.ok || ctx === null) {
       const outcome = rejectAll(args, needs.ok ? 'needs unavailable' : needs.reason);
       metrics.rejections.inc({ reason: 'invalid_needs' }, args.names.length);
@@ -19,6 +19,10 @@ export function filterRoute(app: FastifyInstance, deps: AppDeps): void {
     if (!hasNeeds(needs.needs)) metrics.fastPath.inc({ verb: 'filter' });
     const outcome = filterNodes(args, ctx);
     for (const [reason, n] of outcome.rejected) metrics.rejections.inc({ reason }, n);
+    if (deps.cluster.filtered !== undefined && hasNeeds(needs.needs)) {
+      const r = outcome.result;
+      deps.cluster.filtered(facts, needs.needs, r.NodeNames ?? args.names.filter((n) => !(n in r.FailedNodes) && !(n in r.FailedAndUnresolvableNodes)));
+    }
     return outcome.result;
   });
 }

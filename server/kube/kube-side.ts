@@ -62,6 +62,7 @@ export async function createKubeSide(config: ExtenderConfig, kube: KubeOptions, 
     peerNodes: (rule, pod) => state.peerNodes(rule, pod),
     reserved: (node) => state.reserved(node),
     scored: (pod, needs, scores) => { state.scored(pod, needs.nvmeVolumes, scores, now()); },
+    filtered: (pod, needs, passed) => { state.filtered(pod, needs.nvmeVolumes, passed, now()); },
     readiness: () => (informers.length === 0 ? { ready: false, reason: 'Kubernetes informers not started' } : informersReadiness(healths())),
   };
   const authenticateReport = config.pushAuth.mode === 'tokenreview'

@@ -25,11 +25,14 @@ async function publishError(p: Promise<void>): Promise<PublishError | null> {
 }
 
 t.test('NodeReports: apply, admission, replicas, push auth, garbage collection', { skip: gate.skip }, async (t) => {
-  const cp = await startControlPlane(t, { controllerManager: true });
+  const cp = await startControlPlane(t);
   const admin = cp.kubeConfig();
   await applyManifests(admin, ['namespaces.yaml', 'crd/nodereports.yaml', 'rbac/agent.yaml', 'rbac/extender.yaml', 'rbac/extender-push-auth.yaml', 'admission/nodereport-policy.yaml']);
+  // Nodes before kube-controller-manager (for garbage collection): its node controllers update new Nodes, and
+  // the harness's createNode would then lose its status update to a 409.
   const nodeA = await cp.createNode('node-a', { zone: 'z1' });
   await cp.createNode('node-b', { zone: 'z2' });
+  await cp.startControllerManager();
   const agentPodA = await placeholderPod(admin, AGENT_NS, 'agent-a', AGENT_SA, 'node-a');
   const agentPodB = await placeholderPod(admin, AGENT_NS, 'agent-b', AGENT_SA, 'node-b');
   const tokenA = await serviceAccountToken(admin, AGENT_NS, AGENT_SA, { pod: agentPodA });
