@@ -7,9 +7,13 @@ import { hasNeeds } from './needs.ts';
 import { assessNode, newAssessment, type RequestContext } from './verdict.ts';
 import type { ExtenderArgs, HostPriority } from './wire.ts';
 
-export function prioritizeNodes(args: ExtenderArgs, ctx: RequestContext): HostPriority[] {
+export function prioritizeNodes(args: ExtenderArgs, ctx: RequestContext, known: readonly number[] | null = null): HostPriority[] {
   if (!hasNeeds(ctx.needs)) return [];
   const out: HostPriority[] = new Array<HostPriority>(args.names.length);
+  if (known !== null && known.length === args.names.length) {
+    for (let i = 0; i < known.length; i++) out[i] = { Host: args.names[i] ?? '', Score: known[i] ?? 0 };
+    return out;
+  }
   const scratch = newAssessment();
   for (let i = 0; i < args.names.length; i++) {
     const host = args.names[i] ?? '';

@@ -24,11 +24,18 @@ export interface Freshness {
 export class ReportStore {
   readonly #views = new Map<string, NodeView>();
   readonly ids = new NodeIds();
+  #version = 0;
+
+  /** Grows with every change, so a result computed from the store can tell whether it still holds. */
+  get version(): number {
+    return this.#version;
+  }
 
   /** Applies one report; the caller validated it. */
   ingest(report: NodeReport, receivedAtMs: number): IngestOutcome {
     if (!supersedes(this.#views.get(report.node)?.report, report)) return 'duplicate';
     this.#views.set(report.node, nodeView(report, receivedAtMs, this.ids));
+    this.#version++;
     return 'accepted';
   }
 
@@ -38,7 +45,9 @@ export class ReportStore {
   }
 
   remove(node: string): boolean {
-    return this.#views.delete(node);
+    const removed = this.#views.delete(node);
+    if (removed) this.#version++;
+    return removed;
   }
 
   get(node: string): NodeView | undefined {

@@ -13,6 +13,7 @@ import { healthRoutes } from './health.ts';
 import { installJsonParser } from './json-body.ts';
 import { prioritizeRoute } from './prioritize.ts';
 import { reportRoutes } from './reports.ts';
+import { ScoreMemo } from '../../lib/score-memo.ts';
 
 export interface BuildOptions {
   readonly logger?: FastifyServerOptions['logger'];
@@ -54,8 +55,9 @@ export function buildApp(deps: AppDeps, opts: BuildOptions = {}): FastifyInstanc
   });
   healthRoutes(app, deps);
   if (opts.probesOnly) return app;
-  filterRoute(app, deps);
-  prioritizeRoute(app, deps);
+  const memo = new ScoreMemo();
+  filterRoute(app, deps, memo);
+  prioritizeRoute(app, deps, memo);
   explainRoutes(app, deps);
   reportRoutes(app, deps);
   return app;

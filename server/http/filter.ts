@@ -4,8 +4,9 @@ import { hasNeeds } from '../../lib/needs.ts';
 import { extenderArgs } from './args.ts';
 import { prepare } from './context.ts';
 import type { AppDeps } from './deps.ts';
+import type { ScoreMemo } from '../../lib/score-memo.ts';
 
-export function filterRoute(app: FastifyInstance, deps: AppDeps): void {
+export function filterRoute(app: FastifyInstance, deps: AppDeps, memo: ScoreMemo): void {
   const { metrics } = deps;
   app.post(`${deps.config.prefix}/filter`, { config: { verb: 'filter' } }, (req) => {
     const args = extenderArgs(deps, req.body);

@@ -4,8 +4,9 @@ import { prioritizeNodes } from '../../lib/prioritize.ts';
 import { extenderArgs } from './args.ts';
 import { prepare } from './context.ts';
 import type { AppDeps } from './deps.ts';
+import type { ScoreMemo } from '../../lib/score-memo.ts';
 
-export function prioritizeRoute(app: FastifyInstance, deps: AppDeps): void {
+export function prioritizeRoute(app: FastifyInstance, deps: AppDeps, memo: ScoreMemo): void {
   const { metrics } = deps;
   app.post(`${deps.config.prefix}/prioritize`, { config: { verb: 'prioritize' } }, (req) => {
     const args = extenderArgs(deps, req.body);

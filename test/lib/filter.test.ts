@@ -98,3 +98,14 @@ t.test('full-nodes mode answers with the request\'s own Node objects', async (t)
   t.equal(result.Nodes?.items[0], items[1], 'the very object from the request');
   t.ok('a' in result.FailedAndUnresolvableNodes);
 });
+
+t.test('filter\'s scores for passing nodes are the scores prioritize computes', async (t) => {
+  const w = world(11, 120);
+  const needs: Needs = { ...NO_NEEDS, nvmeVolumes: [100 * GiB], minBandwidthBps: 1e9 };
+  const ctx = w.ctx(needs);
+  const outcome = filterNodes(args(w.names), ctx);
+  t.ok(outcome.passed.length > 10, `${outcome.passed.length} passed`);
+  t.same(outcome.passed, outcome.result.NodeNames);
+  const fresh = prioritizeNodes(args([...outcome.passed]), ctx).map((h) => h.Score);
+  t.same(outcome.scores, fresh);
+});

@@ -93,3 +93,16 @@ t.test('metrics count requests, nodes per call and rejections', async (t) => {
   t.match(m.body, new RegExp(`berth_node_nvme_free_bytes\\{node="roomy"\\} ${800 * GiB}`));
   t.notMatch(m.body, /verb="probe"/, 'probes are not counted as scheduler traffic');
 });
+
+t.test('prioritize after filter gives the same scores as prioritize alone, and a new report invalidates them', async (t) => {
+  const { app, store, clock } = testApp({ reports });
+  const body = { Pod: pod({ [ANNOTATIONS.nvmeCapacity]: '100Gi' }), Nodes: null, NodeNames: ['roomy', 'tight', 'slow'] };
+  const alone = (await app.inject({ method: 'POST', url: '/scheduler/prioritize', payload: body })).json();
+  await app.inject({ method: 'POST', url: '/scheduler/filter', payload: body });
+  const after = (await app.inject({ method: 'POST', url: '/scheduler/prioritize', payload: body })).json();
+  t.same(after, alone);
+  await app.inject({ method: 'POST', url: '/scheduler/filter', payload: body });
+  store.ingest(report('roomy', { sequence: 2, pools: [['nvme0', 110, 1000]] }), clock.now());
+  const changed = (await app.inject({ method: 'POST', url: '/scheduler/prioritize', payload: body })).json<{ Host: string; Score: number }[]>();
+  t.equal(changed.find((h) => h.Host === 'roomy')?.Score, 0, 'the new report is used, not the remembered score');
+});
