@@ -100,9 +100,15 @@ function panelSpec(panel: Panel, width: number): Record<string, unknown> {
       encoding: { y: { field: 's', type: 'nominal', title: null }, x: { field: 'v', type: 'quantitative', ...yAxis } },
     };
   }
+  // An all-zero series (no restarts, no errors) would give vega an empty domain and a "NaN" axis.
+  const flat = data.every((p) => p.v === 0);
   return {
     title, width, height: 150, data: { values: data }, mark: { type: 'line', strokeWidth: 1.5, interpolate: 'monotone' },
-    encoding: { x: time, y: { field: 'v', type: 'quantitative', ...yAxis }, color: { field: 's', type: 'nominal', legend: colorLegend } },
+    encoding: {
+      x: time,
+      y: { field: 'v', type: 'quantitative', ...yAxis, ...(flat ? { scale: { domain: [0, 1] } } : {}) },
+      color: { field: 's', type: 'nominal', legend: colorLegend },
+    },
   };
 }
 
