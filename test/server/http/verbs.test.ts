@@ -97,9 +97,9 @@ t.test('metrics count requests, nodes per call and rejections', async (t) => {
 t.test('prioritize after filter gives the same scores as prioritize alone, and a new report invalidates them', async (t) => {
   const { app, store, clock } = testApp({ reports });
   const body = { Pod: pod({ [ANNOTATIONS.nvmeCapacity]: '100Gi' }), Nodes: null, NodeNames: ['roomy', 'tight', 'slow'] };
-  const alone = (await app.inject({ method: 'POST', url: '/scheduler/prioritize', payload: body })).json();
+  const alone = (await app.inject({ method: 'POST', url: '/scheduler/prioritize', payload: body })).json<unknown>();
   await app.inject({ method: 'POST', url: '/scheduler/filter', payload: body });
-  const after = (await app.inject({ method: 'POST', url: '/scheduler/prioritize', payload: body })).json();
+  const after = (await app.inject({ method: 'POST', url: '/scheduler/prioritize', payload: body })).json<unknown>();
   t.same(after, alone);
   await app.inject({ method: 'POST', url: '/scheduler/filter', payload: body });
   store.ingest(report('roomy', { sequence: 2, pools: [['nvme0', 110, 1000]] }), clock.now());
