@@ -72,6 +72,7 @@ async function controlPlane(t: Test): Promise<ControlPlane> {
   await applyManifests(cp.kubeConfig(), ['namespaces.yaml', 'crd/nodereports.yaml', 'rbac/extender.yaml']);
   await cp.createNode('n1');
   await cp.createNode('n2');
+  await cp.createNode('n3');
   return cp;
 }
 
@@ -105,11 +106,15 @@ t.test('a stalled connection is detected by the watchdog and recovered', { skip:
   const proxy = await StallProxy.start(cp.ports.apiserver);
   t.teardown(() => proxy.close());
   const { ext, publish } = await setup(t, cp, `https://127.0.0.1:${proxy.port}`);
+  await publish('n3', 500);
+  await waitFor(() => ext.running.deps.store.get('n3') !== undefined, { description: 'n3\'s report in the extender' });
   const log = new ReadinessLog(ext);
   t.teardown(() => { log.stop(); });
   const stallAt = Date.now();
   proxy.stall();
   await publish('n2', 50); // straight to the API server: the extender cannot see it through the stalled proxy
+  // And a deletion it cannot see either: only the relist after recovery can tell that n3's report is gone.
+  await cp.kubeConfig().makeApiClient(k8s.CustomObjectsApi).deleteClusterCustomObject({ group: 'berth.io', version: 'v1alpha1', plural: 'nodereports', name: 'n3' });
   const dropped = await waitFor(() => log.firstAfter(stallAt, false), { timeoutMs: WATCHDOG_MS + CHECK_EVERY_MS + 10_000, description: 'the watchdog to notice' });
   const detectMs = dropped.atMs - stallAt;
   t.match(dropped.reasons.join('; '), /stalled: nothing from the API server/, `readiness dropped: ${dropped.reasons.join('; ')}`);
@@ -122,5 +127,6 @@ t.test('a stalled connection is detected by the watchdog and recovered', { skip:
   t.ok(recoverMs <= Math.min(30_000, WATCHDOG_MS / 2) + RESTART_MAX_MS + 5_000, `ready again ${recoverMs} ms after bytes flowed again (bound: LIST timeout + backoff cap)`);
   await waitFor(async () => (await passing(ext)) === '["n1"]', { timeoutMs: 10_000, description: 'the change made during the stall to be seen' });
   t.pass('the report written during the stall is seen after recovery');
+  t.equal(ext.running.deps.store.get('n3'), undefined, 'the report deleted during the stall is gone too (relist reconciled)');
   t.comment(`stall: detected after ${detectMs} ms, recovered ${recoverMs} ms after resume; restarts ${JSON.stringify(ext.kube.informers().map((i) => [i.resource, i.health.restarts]))}`);
 });
