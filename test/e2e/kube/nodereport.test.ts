@@ -42,7 +42,7 @@ t.test('NodeReports: apply, admission, replicas, push auth, garbage collection',
     new KubeReportPublisher({ k8s, kc, node, timeoutMs: 10_000 }).publish(report(node, { pools: [['nvme0', free, 1000]], zone: node === 'node-a' ? 'z1' : 'z2' }), new AbortController().signal);
 
   // The policy applies to what the API server actually sees, so it may take a moment to load after creation.
-  await waitFor(async () => (await publishError(publish(kcA, 'node-b'))) !== null, { description: 'the admission policy to be enforced' });
+  await waitFor(async () => /may only write NodeReport/.test((await publishError(publish(kcA, 'node-b')))?.message ?? ''), { description: 'the admission policy to be enforced' });
 
   await t.test('the agent applies its own report with server-side apply, owned by its Node', async (t) => {
     await publish(kcA, 'node-a');
