@@ -9,8 +9,8 @@
 import t from 'tap';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { e2eGate, startControlPlane } from '../e2e/harness/control-plane.ts';
-import { ApiClient, failureMessage } from './apiserver.ts';
-import { describe, isRecord, loadShippedManifests, podSpecOf, type KubeObject, type LoadedObject } from './render.ts';
+import { ApiClient, failureMessage } from '../helpers/manifests/apiserver.ts';
+import { describe, isRecord, loadShippedManifests, podSpecOf, type KubeObject, type LoadedObject } from '../helpers/manifests/render.ts';
 
 t.setTimeout(240_000);
 const gate = e2eGate(t);

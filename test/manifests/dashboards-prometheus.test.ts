@@ -13,10 +13,10 @@ import type { RunningAgent } from '../../server/agent/start.ts';
 import type { RunningExtender } from '../../server/extender/run.ts';
 import { renderDashboardPng, type DashboardData } from '../../scripts/render-dashboard.ts';
 import { e2eGate, startControlPlane } from '../e2e/harness/control-plane.ts';
-import { applyNodeReports, driveVerbs, fleetReports } from './berth-load.ts';
-import { EXTENDER_SA_GROUPS, EXTENDER_SA_USER, startAgentPair, startKubeExtender, startStandaloneExtender, type KubeExtender } from './berth-stack.ts';
-import { loadDashboards, queryPanels, substituteMacros } from './dashboards.ts';
-import { Prometheus, prometheusBinary, type Sample } from './prometheus.ts';
+import { applyNodeReports, driveVerbs, fleetReports } from '../helpers/manifests/berth-load.ts';
+import { EXTENDER_SA_GROUPS, EXTENDER_SA_USER, startAgentPair, startKubeExtender, startStandaloneExtender, type KubeExtender } from '../helpers/manifests/berth-stack.ts';
+import { loadDashboards, queryPanels, substituteMacros } from '../helpers/manifests/dashboards.ts';
+import { Prometheus, prometheusBinary, type Sample } from '../helpers/manifests/prometheus.ts';
 
 t.setTimeout(300_000);
 const LOAD_SECONDS = Number(process.env['BERTH_DASHBOARD_LOAD_SECONDS'] ?? 45);

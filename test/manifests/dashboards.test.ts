@@ -4,7 +4,7 @@
  * a metric no berth registry has fails here. dashboards-prometheus.test.ts then runs every query for real.
  */
 import t from 'tap';
-import { berthMetricNames, loadDashboards, parsePromql, queryPanels, substituteMacros } from './dashboards.ts';
+import { berthMetricNames, loadDashboards, parsePromql, queryPanels, substituteMacros } from '../helpers/manifests/dashboards.ts';
 
 const dashboards = await loadDashboards();
 const exported = berthMetricNames();

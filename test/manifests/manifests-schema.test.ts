@@ -7,8 +7,8 @@ import t from 'tap';
 import { readdir, readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { kubernetesVersion } from '../e2e/harness/binaries.ts';
-import { modelFor, schemaProblems, unknownFields } from './k8s-schema.ts';
-import { containersOf, describe, isRecord, loadShippedManifests, loadYamlDocuments, MANIFESTS, podSpecOf, REPO, type LoadedObject } from './render.ts';
+import { modelFor, schemaProblems, unknownFields } from '../helpers/manifests/k8s-schema.ts';
+import { containersOf, describe, isRecord, loadShippedManifests, loadYamlDocuments, MANIFESTS, podSpecOf, REPO, type LoadedObject } from '../helpers/manifests/render.ts';
 
 const shipped = await loadShippedManifests();
 const all: LoadedObject[] = [...shipped.core.objects, ...shipped.monitoring.objects, ...shipped.standalone];
@@ -115,7 +115,7 @@ t.test('the dashboards ConfigMap carries every dashboard file, within the size l
 });
 
 t.test('the renderer refuses kustomize features it does not implement', async (t) => {
-  const { renderKustomization } = await import('./render.ts');
+  const { renderKustomization } = await import('../helpers/manifests/render.ts');
   const dir = t.testdir({ 'kustomization.yaml': 'apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nnamespace: x\n' });
   await t.rejects(renderKustomization(dir), /namespace not supported/, 'an unsupported transformer is an error, not ignored');
 });

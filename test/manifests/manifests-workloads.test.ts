@@ -12,7 +12,7 @@ import { validateAgentConfig } from '../../lib/agent-config.ts';
 import { OPTIONS, parseExtenderConfig, type ExtenderConfig } from '../../lib/config.ts';
 import { parseAgentFlags } from '../../server/agent/flags.ts';
 import { parseFlags } from '../../server/options.ts';
-import { describe, loadShippedManifests, MANIFESTS, podSpecOf, type KubeObject } from './render.ts';
+import { describe, loadShippedManifests, MANIFESTS, podSpecOf, type KubeObject } from '../helpers/manifests/render.ts';
 
 const shipped = await loadShippedManifests();
 const find = (kind: string, name: string): KubeObject => {

@@ -8,8 +8,8 @@ import t from 'tap';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { extendedResourceProblem, schedulerConfigProblems } from './scheduler-config-schema.ts';
-import { loadObjects, MANIFESTS } from './render.ts';
+import { extendedResourceProblem, schedulerConfigProblems } from '../helpers/manifests/scheduler-config-schema.ts';
+import { loadObjects, MANIFESTS } from '../helpers/manifests/render.ts';
 
 const fileConfig: unknown = parse(await readFile(join(MANIFESTS, 'scheduler', 'extender-config.yaml'), 'utf8'));
 const configMap = (await loadObjects(join(MANIFESTS, 'scheduler', 'second-scheduler.yaml'))).find((o) => o.object.kind === 'ConfigMap')?.object;

@@ -17,9 +17,9 @@ import { logPath, schedulerArgs, waitUntilHealthy } from '../e2e/harness/compone
 import { e2eGate, model, startControlPlane, waitFor, type ControlPlane } from '../e2e/harness/control-plane.ts';
 import { freePorts } from '../e2e/harness/ports.ts';
 import { ManagedProcess } from '../e2e/harness/processes.ts';
-import { ApiClient, failureMessage } from './apiserver.ts';
-import { answered, generateCerts, opensslVersion, startTlsExtender, testSchedulerConfig } from './berth-tls.ts';
-import { loadObjects, MANIFESTS } from './render.ts';
+import { ApiClient, failureMessage } from '../helpers/manifests/apiserver.ts';
+import { answered, generateCerts, opensslVersion, startTlsExtender, testSchedulerConfig } from '../helpers/manifests/berth-tls.ts';
+import { loadObjects, MANIFESTS } from '../helpers/manifests/render.ts';
 
 t.setTimeout(300_000);
 const gate = e2eGate(t);

@@ -4,9 +4,9 @@
  * peer latency, pods with no needs, the odd malformed request). Bounded in time and count; loopback only.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { nodeReportObject } from '../../lib/node-report-resource.ts';
-import type { NodeReport } from '../../lib/report.ts';
-import { Gbps, pod, report, seededRandom } from '../helpers/builders.ts';
+import { nodeReportObject } from '../../../lib/node-report-resource.ts';
+import type { NodeReport } from '../../../lib/report.ts';
+import { Gbps, pod, report, seededRandom } from '../builders.ts';
 import type { ApiClient } from './apiserver.ts';
 
 export const FLEET = ['nvme-a', 'nvme-b', 'nvme-c', 'small-d', 'busy-e', 'far-f'] as const;

@@ -6,12 +6,12 @@
  *  - two real node agents publishing to the standalone extender and probing each other's UDP echo.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { parseExtenderConfig, type RawOptions } from '../../lib/config.ts';
-import { realDeps } from '../../server/agent/deps.ts';
-import { startAgent, type RunningAgent } from '../../server/agent/start.ts';
-import { startExtender, type RunningExtender } from '../../server/extender/run.ts';
-import type { ControlPlane } from '../e2e/harness/control-plane.ts';
-import { freePorts } from '../e2e/harness/ports.ts';
+import { parseExtenderConfig, type RawOptions } from '../../../lib/config.ts';
+import { realDeps } from '../../../server/agent/deps.ts';
+import { startAgent, type RunningAgent } from '../../../server/agent/start.ts';
+import { startExtender, type RunningExtender } from '../../../server/extender/run.ts';
+import type { ControlPlane } from '../../e2e/harness/control-plane.ts';
+import { freePorts } from '../../e2e/harness/ports.ts';
 import { ApiClient } from './apiserver.ts';
 import { FLEET } from './berth-load.ts';
 import { isRecord, loadObjects, MANIFESTS, type KubeObject } from './render.ts';
@@ -50,7 +50,7 @@ export async function startKubeExtender(cp: ControlPlane): Promise<KubeExtender>
   const nodeUids = new Map<string, string>();
   for (const node of FLEET) nodeUids.set(node, (await cp.createNode(node, { cpu: '16', memory: '64Gi' })).metadata?.uid ?? '');
   const parsed = config({ kube: true, kubeconfig: await cp.writeKubeconfig(EXTENDER_SA_USER) });
-  const { createKubeSide } = await import('../../server/kube/kube-side.ts');
+  const { createKubeSide } = await import('../../../server/kube/kube-side.ts');
   const kube = await createKubeSide(parsed.value, parsed.value.kube ?? failNoKube());
   const extender = await startExtender(parsed.value, { cluster: kube.cluster, authenticateReport: kube.authenticateReport, onClose: () => kube.close(), logger: false });
   kube.attach(extender.deps.store, extender.deps.metrics.registry, () => undefined);

@@ -6,7 +6,7 @@
  * (extender-protocol.md §8, landscape.md §8.3).
  */
 import { Ajv, type ErrorObject } from 'ajv';
-import { parseDurationUs } from '../../lib/units.ts';
+import { parseDurationUs } from '../../../lib/units.ts';
 
 const closed = (properties: Record<string, unknown>, extra: Record<string, unknown> = {}): Record<string, unknown> => ({ type: 'object', additionalProperties: false, properties, ...extra });
 const str = { type: 'string' };

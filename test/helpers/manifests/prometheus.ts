@@ -7,8 +7,8 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { stringify } from 'yaml';
-import { ManagedProcess } from '../e2e/harness/processes.ts';
-import { freePorts } from '../e2e/harness/ports.ts';
+import { ManagedProcess } from '../../e2e/harness/processes.ts';
+import { freePorts } from '../../e2e/harness/ports.ts';
 
 export interface ScrapeJob {
   readonly job: string;
