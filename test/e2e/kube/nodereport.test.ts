@@ -54,6 +54,19 @@ t.test('NodeReports: apply, admission, replicas, push auth, garbage collection',
     t.equal(obj.status?.summary?.nvmeFree, '500Gi', 'printer-column summary written');
   });
 
+  await t.test('a report object deleted under a running agent is applied again', async (t) => {
+    const publisher = new KubeReportPublisher({ k8s, kc: kcA, node: 'node-a', timeoutMs: 10_000 });
+    const signal = new AbortController().signal;
+    await publisher.publish(report('node-a', { sequence: 2 }), signal);
+    await admin.makeApiClient(k8s.CustomObjectsApi).deleteClusterCustomObject({ group: NODE_REPORT_GROUP, version: NODE_REPORT_VERSION, plural: NODE_REPORT_PLURAL, name: 'node-a' });
+    const gone = await publishError(publisher.publish(report('node-a', { sequence: 3 }), signal));
+    t.equal(gone?.status, 404, 'the status apply finds no object (the sender retries)');
+    await publisher.publish(report('node-a', { sequence: 4 }), signal);
+    const obj = (await admin.makeApiClient(k8s.CustomObjectsApi).getClusterCustomObject({ group: NODE_REPORT_GROUP, version: NODE_REPORT_VERSION, plural: NODE_REPORT_PLURAL, name: 'node-a' })) as k8s.KubernetesObject & { status?: { agent?: { sequence?: number } } };
+    t.equal(obj.status?.agent?.sequence, 4, 'the retry re-created the object, owner and all');
+    t.equal(obj.metadata?.ownerReferences?.[0]?.uid, nodeA.metadata?.uid);
+  });
+
   await t.test('the admission policy ties writes to the node in the token', async (t) => {
     const other = await publishError(publish(kcA, 'node-b'));
     t.equal(other?.status, 403, 'a token bound to a pod on node-a cannot write node-b\'s report');
