@@ -119,3 +119,14 @@ t.test('the renderer refuses kustomize features it does not implement', async (t
   const dir = t.testdir({ 'kustomization.yaml': 'apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nnamespace: x\n' });
   await t.rejects(renderKustomization(dir), /namespace not supported/, 'an unsupported transformer is an error, not ignored');
 });
+
+t.test('no number that YAML 1.1 (kubectl) and YAML 1.2 (these tests) read differently', async (t) => {
+  const { readdir: list } = await import('node:fs/promises');
+  const files = (await list(MANIFESTS, { recursive: true })).filter((f) => f.endsWith('.yaml'));
+  for (const f of files) {
+    const text = await readFile(join(MANIFESTS, f), 'utf8');
+    // 0440 is octal (288) to kubectl's go-yaml and decimal 440 to YAML 1.2; write such modes in decimal.
+    const ambiguous = text.split('\n').filter((l) => /:\s+0[0-9]+\s*(#.*)?$/.test(l) && !l.trimStart().startsWith('#'));
+    t.same(ambiguous, [], `manifests/${f}`);
+  }
+});

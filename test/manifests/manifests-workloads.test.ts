@@ -121,6 +121,13 @@ t.test('the agent DaemonSet: flags the agent accepts, and exactly the documented
     t.ok(mount !== undefined && hostVolumes.get(mount.name) === pool.path, `pool ${pool.name} (${pool.path}) is the host's path, mounted at the same place`);
     t.equal(mount?.mountPropagation, 'HostToContainer', `pool ${pool.name} sees disks mounted after the agent started`);
   }
+  // In a cluster the agent must not publish to the verbs port: that listener requires a client certificate
+  // (mTLS for kube-scheduler), which the agent does not have. The NodeReport publisher (server/agent/publish-kube.ts)
+  // is the intended path but has no agent flag yet; until it does, this is a known gap, reported here as a TODO.
+  const verbsPort = extenderContainer.ports?.find((p) => p.name === 'verbs')?.containerPort;
+  const target = checked.value.extender === null ? null : new URL(checked.value.extender);
+  t.ok(target === null || Number(target.port) !== verbsPort, 'the agent publishes through a path the in-cluster extender accepts',
+    { todo: 'berth agent has no flag for its Kubernetes (NodeReport) publisher yet; docs/deploy.md, "Known gap"' });
   const metrics = c.ports?.find((p) => p.name === 'metrics');
   t.equal(metrics?.containerPort, checked.value.metricsListen?.port, 'the metrics port is --metrics-listen\'s');
   t.equal(c.ports?.find((p) => p.name === 'probe')?.containerPort, checked.value.probe.listen.port, 'the probe port is --probe-listen\'s');
