@@ -121,8 +121,7 @@ t.test('the renderer refuses kustomize features it does not implement', async (t
 });
 
 t.test('no number that YAML 1.1 (kubectl) and YAML 1.2 (these tests) read differently', async (t) => {
-  const { readdir: list } = await import('node:fs/promises');
-  const files = (await list(MANIFESTS, { recursive: true })).filter((f) => f.endsWith('.yaml'));
+  const files = (await readdir(MANIFESTS, { recursive: true })).filter((f) => f.endsWith('.yaml'));
   for (const f of files) {
     const text = await readFile(join(MANIFESTS, f), 'utf8');
     // 0440 is octal (288) to kubectl's go-yaml and decimal 440 to YAML 1.2; write such modes in decimal.
