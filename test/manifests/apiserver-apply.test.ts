@@ -9,8 +9,10 @@
 import t from 'tap';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { e2eGate, startControlPlane } from '../e2e/harness/control-plane.ts';
+import { join } from 'node:path';
 import { ApiClient, failureMessage } from '../helpers/manifests/apiserver.ts';
-import { describe, isRecord, loadShippedManifests, podSpecOf, type KubeObject, type LoadedObject } from '../helpers/manifests/render.ts';
+import { generateCerts, opensslVersion } from '../helpers/manifests/berth-tls.ts';
+import { describe, isRecord, loadObjects, loadShippedManifests, podSpecOf, type KubeObject, type LoadedObject } from '../helpers/manifests/render.ts';
 
 t.setTimeout(240_000);
 const gate = e2eGate(t);
@@ -65,6 +67,19 @@ else {
       t.same(res.warnings, [], `${describe(object)}: no warnings (unknown fields, deprecated APIs, PodSecurity)`);
     }
     t.same([...new Set(unserved)].sort(), [...EXPECTED_UNSERVED].sort(), 'only the ServiceMonitors were left out, and they were');
+
+    // The Secrets scripts/gen-certs.sh writes, which the Deployments mount.
+    if ((await opensslVersion()) === null) {
+      t.fail('openssl is missing, so the Secret manifests from scripts/gen-certs.sh could not be generated and applied');
+      return;
+    }
+    const certs = await generateCerts(t.testdir());
+    for (const name of ['berth-extender-tls', 'berth-scheduler-client-tls']) {
+      for (const { source, object } of await loadObjects(join(certs.dir, 'secrets', `${name}.yaml`))) {
+        const res = await api.apply(object, { dryRun: true });
+        t.equal(res.status, 201, `gen-certs.sh ${source.replace(/^.*secrets\//, 'secrets/')}: ${describe(object)} ${res.status < 300 ? 'accepted' : failureMessage(res)}`);
+      }
+    }
   });
 
   t.test('Pod Security: what the namespaces enforce, on a real apiserver', async (t) => {
