@@ -196,6 +196,7 @@ export function parseExtenderConfig(raw: RawOptions): Checked<ExtenderConfig> {
   const kube = o.bool('kube') ? readKube(o) : null;
   // An unauthenticated write path is not acceptable in a cluster, so push is off there unless asked for.
   const reportsPush = o.bool('reports-push', kube === null);
+  if (kube !== null && o.bool('local-agent')) o.fail('local-agent', 'is for standalone mode: with --kube, the agent DaemonSet reports every node through the API server');
   const config: ExtenderConfig = {
     listen, metricsListen, prefix,
     tls: cert === '' ? null : { cert, key, clientCa: clientCa === '' ? null : clientCa },

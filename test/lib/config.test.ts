@@ -90,6 +90,7 @@ t.test('invalid kube options are rejected, not defaulted', async (t) => {
     [{ kube: true, 'watchdog-timeout': '10s' }, /--watchdog-timeout: must be a duration of at least 35000ms/],
     [{ kube: true, 'resync-period': '5s' }, /--resync-period: must be a duration of at least 60000ms/],
     [{ 'agent-service-account': 'berth-agent' }, /--agent-service-account: must be namespace:name/],
+    [{ kube: true, 'local-agent': true }, /--local-agent: is for standalone mode/],
   ];
   for (const [raw, want] of cases) {
     const r = parseExtenderConfig(raw);
