@@ -86,6 +86,24 @@ export function reportFromObject(obj: unknown): Checked<NodeReport | null> {
   return parsed;
 }
 
+/**
+ * When the API server last accepted a write of the object's status (the latest `managedFields` entry for the
+ * status subresource), in ms; null when there is none. That is the API server's clock, not the agent's, so it is
+ * a fair "received at" for freshness: an extender that starts (or relists) does not mistake a report written an
+ * hour ago by a dead agent for a fresh one. managedFields times have whole-second resolution.
+ */
+export function statusWrittenAtMs(obj: unknown): number | null {
+  const fields = isRecord(obj) && isRecord(obj['metadata']) ? obj['metadata']['managedFields'] : undefined;
+  if (!Array.isArray(fields)) return null;
+  let latest: number | null = null;
+  for (const f of fields) {
+    if (!isRecord(f) || f['subresource'] !== 'status' || typeof f['time'] !== 'string') continue;
+    const t = Date.parse(f['time']);
+    if (!Number.isNaN(t) && (latest === null || t > latest)) latest = t;
+  }
+  return latest;
+}
+
 export function describeObjectProblems(result: Checked<unknown>): string {
   return result.ok ? '' : describeProblems(result.problems);
 }

@@ -10,7 +10,7 @@ import type { Registry } from 'prom-client';
 import { ClusterState } from '../../lib/cluster-state.ts';
 import type { ExtenderConfig, KubeOptions } from '../../lib/config.ts';
 import { informersReadiness, type InformerHealth } from '../../lib/informer-health.ts';
-import { reportFromObject } from '../../lib/node-report-resource.ts';
+import { reportFromObject, statusWrittenAtMs } from '../../lib/node-report-resource.ts';
 import type { ReportStore } from '../../lib/report-store.ts';
 import { describeProblems } from '../../lib/check.ts';
 import type { ClusterView } from '../cluster-view.ts';
@@ -87,7 +87,11 @@ export async function createKubeSide(config: ExtenderConfig, kube: KubeOptions, 
               return;
             }
             if (parsed.value === null) return;
-            if (store.ingest(parsed.value, now()) === 'accepted') state.reportArrived(parsed.value.node, parsed.value.takenAt);
+            // Freshness from when the API server took the write, never later than now: a relist or a restart
+            // must not make an old report look new (lib/node-report-resource.ts).
+            const written = statusWrittenAtMs(o);
+            const receivedAt = written === null ? now() : Math.min(now(), written);
+            if (store.ingest(parsed.value, receivedAt) === 'accepted') state.reportArrived(parsed.value.node, parsed.value.takenAt);
           },
           remove: (o) => { if (o.metadata?.name !== undefined) store.remove(o.metadata.name); },
         },

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { describeProblems } from '../../lib/check.ts';
-import { nodeReportObject, reportFromObject, reportSummary, reportToStatus } from '../../lib/node-report-resource.ts';
+import { nodeReportObject, reportFromObject, reportSummary, reportToStatus, statusWrittenAtMs } from '../../lib/node-report-resource.ts';
 import { report } from '../helpers/builders.ts';
 
 t.test('report → object → report is lossless', async (t) => {
@@ -39,4 +39,16 @@ t.test('reading rejects what the push path rejects, and names the field', async 
   }
   const empty = reportFromObject({ metadata: { name: 'node-a' } });
   t.same(empty, { ok: true, value: null }, 'an object without status yet is nothing to ingest, not an error');
+});
+
+t.test('when the API server last took a status write', async (t) => {
+  const mf = (entries: unknown[]): unknown => ({ metadata: { name: 'a', managedFields: entries } });
+  const cases: { name: string; obj: unknown; want: number | null }[] = [
+    { name: 'the latest status entry', obj: mf([{ manager: 'berth-agent', subresource: 'status', time: '2026-11-21T10:00:05Z' }, { manager: 'kubectl', subresource: 'status', time: '2026-11-21T10:00:09Z' }]), want: Date.parse('2026-11-21T10:00:09Z') },
+    { name: 'the object apply does not count', obj: mf([{ manager: 'berth-agent', time: '2026-11-21T11:00:00Z' }, { manager: 'berth-agent', subresource: 'status', time: '2026-11-21T10:00:00Z' }]), want: Date.parse('2026-11-21T10:00:00Z') },
+    { name: 'no status entry', obj: mf([{ manager: 'berth-agent', time: '2026-11-21T11:00:00Z' }]), want: null },
+    { name: 'no managedFields', obj: { metadata: { name: 'a' } }, want: null },
+    { name: 'unreadable time', obj: mf([{ subresource: 'status', time: 'yesterday' }]), want: null },
+  ];
+  for (const c of cases) t.equal(statusWrittenAtMs(c.obj), c.want, c.name);
 });

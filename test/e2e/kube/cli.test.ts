@@ -51,4 +51,20 @@ t.test('berth extender --kube runs, syncs, reports metrics and stops on SIGTERM'
   child.kill('SIGTERM');
   const [code] = (await once(child, 'exit')) as [number | null];
   t.equal(code, 0, `exits cleanly on SIGTERM (output: ${output.slice(-500)})`);
+
+  // A replica started later judges the report's age by when the API server took it, not by when it listed it:
+  // a report older than --report-ttl is stale from the first moment.
+  await new Promise((r) => setTimeout(r, 3_000));
+  const port2 = await freePort();
+  const late = spawn(process.execPath, [join(root, 'bin', 'berth.js'), 'extender', '--kube', '--kubeconfig', kubeconfig, '--listen', `127.0.0.1:${port2}`, '--shutdown-delay', '0s', '--report-ttl', '2s', '--log-level', 'warn'], { stdio: 'ignore' });
+  t.teardown(() => { if (late.exitCode === null) late.kill('SIGKILL'); });
+  const seen = await waitFor(async () => {
+    const body = (await (await fetch(`http://127.0.0.1:${port2}/v1/reports`)).json()) as { items: { node: string; stale: boolean; ageSeconds: number }[] };
+    return body.items[0];
+  }, { timeoutMs: 30_000, description: 'the late replica to list the report' });
+  t.ok(seen.stale && seen.ageSeconds >= 2, `an old report is stale at once in a new replica (age ${seen.ageSeconds}s)`);
+  const ready = await fetch(`http://127.0.0.1:${port2}/readyz`);
+  t.equal(ready.status, 503, 'and readiness says so');
+  late.kill('SIGTERM');
+  await once(late, 'exit');
 });
