@@ -20,10 +20,8 @@ export function filterRoute(app: FastifyInstance, deps: AppDeps, memo: ScoreMemo
     if (!hasNeeds(needs.needs)) metrics.fastPath.inc({ verb: 'filter' });
     const outcome = filterNodes(args, ctx);
     for (const [reason, n] of outcome.rejected) metrics.rejections.inc({ reason }, n);
-    if (deps.cluster.filtered !== undefined && hasNeeds(needs.needs)) {
-      const r = outcome.result;
-      deps.cluster.filtered(facts, needs.needs, r.NodeNames ?? args.names.filter((n) => !(n in r.FailedNodes) && !(n in r.FailedAndUnresolvableNodes)));
-    }
+    memo.remember({ podUid: facts.uid, storeVersion: deps.store.version, nowMs: ctx.nowMs }, outcome.passed, outcome.scores);
+    if (deps.cluster.filtered !== undefined && hasNeeds(needs.needs)) deps.cluster.filtered(facts, needs.needs, outcome.passed);
     return outcome.result;
   });
 }
