@@ -22,12 +22,20 @@ export interface StaticPeer {
   readonly probe: string;
 }
 
-export type PeerSourceKind = 'static' | 'extender' | 'none';
+export type PeerSourceKind = 'static' | 'extender' | 'kube' | 'none';
+
+/** --kube: the report is this node's NodeReport, written through the API server. */
+export interface AgentKubeConfig {
+  readonly kubeconfig: string | null; // null: $KUBECONFIG, ~/.kube/config, then the in-cluster service account
+  /** No --zone and no $BERTH_ZONE: read the zone once at start from the Node's topology.kubernetes.io/zone label. */
+  readonly zoneFromNode: boolean;
+}
 
 export interface AgentConfig {
   readonly node: string;
   readonly zone: string | null;
   readonly extender: string | null; // base URL, no trailing slash
+  readonly kube: AgentKubeConfig | null;
   readonly tokenFile: string | null;
   readonly once: boolean;
   readonly json: boolean;
@@ -77,18 +85,20 @@ export function validateAgentConfig(input: AgentConfigInput): Checked<AgentConfi
   if (json && !once) f.fail('--json', 'only valid together with --once');
   const node = readNode(f, input);
   const zone = f.optionalText('zone', REPORT_LIMITS.text) ?? nonEmpty(input.env['BERTH_ZONE']);
-  const extender = readExtender(f, once && json);
+  const kube = readKube(f, zone);
+  const extender = readExtender(f, once && json, kube !== null);
   const tokenFile = f.optionalText('token-file', 4096);
   if (tokenFile !== null && !tokenFile.startsWith('/')) f.fail('--token-file', `must be an absolute path, got ${JSON.stringify(tokenFile)}`);
+  else if (tokenFile !== null && kube !== null) f.fail('--token-file', 'is for --extender; with --kube the API server credentials come from --kubeconfig or the in-cluster service account');
   const intervalMs = f.duration('interval', 1_000, 3_600_000);
   const heartbeatMs = f.duration('heartbeat', 1_000, 86_400_000);
   if (heartbeatMs < intervalMs) f.fail('--heartbeat', `must be ≥ --interval (${intervalMs / 1000}s), got ${heartbeatMs / 1000}s`);
   const nics = f.list('nic');
   for (const n of nics) if (!IFNAME.test(n)) f.fail('--nic', `not a network interface name: ${JSON.stringify(n)}`);
   const probeEnabled = !f.bool('no-probe');
-  const peers = readPeers(f, extender, probeEnabled);
+  const peers = readPeers(f, extender, kube !== null, probeEnabled);
   const config: AgentConfig = {
-    node, zone, extender, tokenFile, once, json, intervalMs, heartbeatMs, nics,
+    node, zone, extender, kube, tokenFile, once, json, intervalMs, heartbeatMs, nics,
     inventoryRefreshMs: f.duration('inventory-refresh', 10_000, 86_400_000),
     rateWindowMs: f.duration('rate-window', 1_000, 3_600_000),
     pools: readPools(f),
@@ -134,10 +144,23 @@ function readNode(f: FlagReader, input: AgentConfigInput): string {
   return node;
 }
 
-function readExtender(f: FlagReader, printOnly: boolean): string | null {
+function readKube(f: FlagReader, zone: string | null): AgentKubeConfig | null {
+  const on = f.bool('kube');
+  const kubeconfig = f.optionalText('kubeconfig', 4096);
+  if (kubeconfig !== null && !on) f.fail('--kubeconfig', 'only valid together with --kube');
+  return on ? { kubeconfig, zoneFromNode: zone === null } : null;
+}
+
+function readExtender(f: FlagReader, printOnly: boolean, kube: boolean): string | null {
   const text = f.optionalText('extender', 2048);
   if (text === null) {
-    if (!printOnly) f.fail('--extender', 'required (the URL reports are POSTed to), unless --once --json');
+    if (!printOnly && !kube) f.fail('--extender', 'required (the URL reports are POSTed to), unless --kube or --once --json');
+    return null;
+  }
+  // One publisher per agent: a report written both ways would be two sources of truth racing each other, and in a
+  // cluster the extender's only listener (mTLS for kube-scheduler) would refuse the push anyway.
+  if (kube) {
+    f.fail('--extender', 'not used with --kube (the report goes to this node\'s NodeReport through the API server); give one or the other');
     return null;
   }
   let url: URL;
@@ -179,7 +202,7 @@ function readAdvertise(f: FlagReader): string | null {
   return hp === null ? null : formatHostPort(hp);
 }
 
-function readPeers(f: FlagReader, extender: string | null, probeEnabled: boolean): AgentConfig['peers'] {
+function readPeers(f: FlagReader, extender: string | null, kube: boolean, probeEnabled: boolean): AgentConfig['peers'] {
   const refreshMs = f.duration('peers-refresh', 1_000, 86_400_000);
   const list: StaticPeer[] = [];
   for (const entry of f.list('peers')) {
@@ -190,10 +213,12 @@ function readPeers(f: FlagReader, extender: string | null, probeEnabled: boolean
     else list.push({ node, zone: null, probe: formatHostPort(hp) });
   }
   const explicit = f.optionalText('peer-source', 16);
-  const source: PeerSourceKind = explicit === null ? (list.length > 0 ? 'static' : extender !== null ? 'extender' : 'none') : (explicit as PeerSourceKind);
-  if (explicit !== null && !['static', 'extender', 'none'].includes(explicit)) f.fail('--peer-source', `must be static, extender or none, got ${JSON.stringify(explicit)}`);
+  const implied: PeerSourceKind = list.length > 0 ? 'static' : kube ? 'kube' : extender !== null ? 'extender' : 'none';
+  const source: PeerSourceKind = explicit === null ? implied : (explicit as PeerSourceKind);
+  if (explicit !== null && !['static', 'extender', 'kube', 'none'].includes(explicit)) f.fail('--peer-source', `must be static, extender, kube or none, got ${JSON.stringify(explicit)}`);
   else if (source === 'static' && list.length === 0) f.fail('--peer-source', 'static needs --peers node=host:port,...');
   else if (source === 'extender' && extender === null) f.fail('--peer-source', 'extender needs --extender');
+  else if (source === 'kube' && !kube) f.fail('--peer-source', 'kube needs --kube');
   else if (source !== 'static' && list.length > 0) f.fail('--peers', `given, but --peer-source is ${source}`);
   if (!probeEnabled && source !== 'none' && explicit !== null) f.fail('--peer-source', 'probing is off (--no-probe)');
   return { source: probeEnabled ? source : 'none', list, refreshMs };

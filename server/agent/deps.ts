@@ -63,8 +63,10 @@ export function realDeps(log: AgentLog = jsonLineLog()): AgentDeps {
 
 export function errorMessage(err: unknown): string {
   if (err instanceof Error) {
-    const code = (err as NodeJS.ErrnoException).code;
-    return code !== undefined && !err.message.includes(code) ? `${code}: ${err.message}` : err.message;
+    // PublishError carries code: null when there is none; only a real code is worth prefixing.
+    const raw: unknown = (err as NodeJS.ErrnoException).code;
+    const code = typeof raw === 'string' || typeof raw === 'number' ? String(raw) : '';
+    return code !== '' && !err.message.includes(code) ? `${code}: ${err.message}` : err.message;
   }
   return String(err);
 }

@@ -6,13 +6,13 @@ import { parseArgs } from 'node:util';
 import { AGENT_FLAG_DEFAULTS, type RawAgentFlags } from '../../lib/agent-config.ts';
 
 const STRING_FLAGS = [
-  'node', 'zone', 'extender', 'token-file', 'interval', 'heartbeat', 'inventory-refresh', 'rate-window',
+  'node', 'zone', 'extender', 'kubeconfig', 'token-file', 'interval', 'heartbeat', 'inventory-refresh', 'rate-window',
   'probe-listen', 'probe-advertise', 'probe-zone-peers', 'probe-other-peers', 'probe-count', 'probe-timeout',
   'probe-window', 'report-peers-max', 'peer-source', 'peers-refresh', 'change-free', 'change-headroom',
   'change-rate-floor', 'change-rtt', 'change-rtt-floor', 'publish-timeout', 'retry-base', 'retry-max', 'metrics-listen',
 ] as const;
 const LIST_FLAGS = ['nic', 'pool', 'peers'] as const;
-const BOOLEAN_FLAGS = ['once', 'json', 'no-probe', 'help'] as const;
+const BOOLEAN_FLAGS = ['kube', 'once', 'json', 'no-probe', 'help'] as const;
 /** Every flag `berth agent` accepts (docs/agent.md lists each; a test keeps them in step). */
 export const AGENT_FLAG_NAMES: readonly string[] = [...STRING_FLAGS, ...LIST_FLAGS, ...BOOLEAN_FLAGS];
 
@@ -30,13 +30,17 @@ export function parseAgentFlags(argv: readonly string[]): RawAgentFlags {
 const d = AGENT_FLAG_DEFAULTS;
 export const AGENT_HELP = `Usage: berth agent [flags]
 
-Measures this node's NVMe pools, NIC headroom and peer latency, and publishes reports to the berth extender.
+Measures this node's NVMe pools, NIC headroom and peer latency, and publishes reports to the berth extender
+(--extender) or as this node's NodeReport through the Kubernetes API server (--kube).
 
 Identity
   --node NAME              node name (default: $NODE_NAME, else the lower-cased hostname)
-  --zone ZONE              topology zone (default: $BERTH_ZONE, else none)
+  --zone ZONE              topology zone (default: $BERTH_ZONE; with --kube the Node's topology.kubernetes.io/zone
+                           label, read once at start; else none)
 Publishing
-  --extender URL           extender base URL; reports go to URL/v1/reports (required unless --once --json)
+  --kube                   publish this node's NodeReport through the API server (server-side apply)
+  --kubeconfig PATH        with --kube (default: $KUBECONFIG, ~/.kube/config, then the in-cluster service account)
+  --extender URL           extender base URL; reports go to URL/v1/reports (required unless --kube or --once --json)
   --token-file PATH        bearer token file, re-read when it changes (default: none)
   --interval D             collection round (default ${d.interval})
   --heartbeat D            publish at least this often even without a significant change (default ${d.heartbeat})
@@ -57,7 +61,8 @@ Latency probing
   --no-probe               do not serve or send latency probes
   --probe-listen H:P       UDP echo address (default ${d['probe-listen']})
   --probe-advertise H:P    address peers should probe (default: listen address, or the NIC's IP when wildcard)
-  --peer-source S          static | extender | none (default: static with --peers, else extender)
+  --peer-source S          static | extender | kube | none (default: static with --peers, else kube with --kube,
+                           else extender)
   --peers N=H:P,...        static peer list
   --peers-refresh D        how often to re-fetch the peer list (default ${d['peers-refresh']})
   --probe-zone-peers N     same-zone peers probed per round (default ${d['probe-zone-peers']})

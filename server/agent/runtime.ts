@@ -2,10 +2,15 @@
  * Wiring: turns a validated AgentConfig into running parts (collectors, echo socket, prober, publisher, sender,
  * metrics) and back down again. Used by the CLI (`berth agent`), by startAgent() for standalone mode, and by
  * the cost benchmark, so all three run the same code.
+ *
+ * With --kube the publisher and the peer source talk to the API server. @kubernetes/client-node is loaded only
+ * then (loadClientNode): it costs ~400 ms and several MB, which the standalone agent must not pay.
  */
 import { networkInterfaces } from 'node:os';
-import { type AgentConfig, formatHostPort } from '../../lib/agent-config.ts';
+import { type AgentConfig, type AgentKubeConfig, formatHostPort } from '../../lib/agent-config.ts';
+import { backoffDelayMs } from '../../lib/jittered-backoff.ts';
 import type { CollectorProblem } from '../../lib/report.ts';
+import { errorText, type K8s, type KubeConfig, loadClientNode, loadKubeConfig } from '../kube/client-node.ts';
 import { BearerTokenFile } from './bearer-token.ts';
 import { NetworkCollector } from './collectors/network.ts';
 import { NvmeDeviceCollector } from './collectors/nvme-devices.ts';
@@ -15,9 +20,17 @@ import { type AgentDeps, errorMessage } from './deps.ts';
 import { EchoSocket } from './latency/echo-socket.ts';
 import { HttpPeerSource, type PeerSource, StaticPeerSource } from './latency/peer-source.ts';
 import { LatencyProber } from './latency/prober.ts';
+import { KubePeerSource } from './kube-peer-source.ts';
 import { AgentMetrics } from './metrics.ts';
+import { KubeReportPublisher } from './publish-kube.ts';
 import { HttpReportPublisher } from './publish/http-publisher.ts';
+import type { ReportPublisher } from './publish/publisher.ts';
 import { ReportCollector } from './report-collector.ts';
+
+/** The well-known label the kubelet (or the cloud provider) sets on a Node. */
+export const ZONE_LABEL = 'topology.kubernetes.io/zone';
+/** Reading the Node's zone at start: a few tries (API server restarting, token not yet valid), then give up. */
+const ZONE_READ_ATTEMPTS = 5;
 
 export interface AgentParts {
   readonly collector: ReportCollector;
@@ -25,7 +38,9 @@ export interface AgentParts {
   readonly metrics: AgentMetrics;
   readonly echo: EchoSocket | null;
   readonly probe: string | null; // advertised echo address
-  readonly publisher: HttpReportPublisher | null;
+  /** The zone reports carry: config.zone, or with --kube and no --zone, the Node's label (null if it has none). */
+  readonly zone: string | null;
+  readonly publisher: ReportPublisher | null;
   readonly token: BearerTokenFile | null;
   close(): Promise<void>;
 }
@@ -51,10 +66,12 @@ export async function buildAgentParts(config: AgentConfig, deps: AgentDeps, opts
   const paths = opts.paths ?? HOST_PATHS;
   const metrics = new AgentMetrics({ defaultMetrics: config.metricsListen !== null && !opts.once });
   const token = config.tokenFile !== null ? new BearerTokenFile(config.tokenFile) : null;
+  const kube = config.kube !== null ? await connectKube(config, config.kube, deps) : null;
+  const zone = kube !== null ? kube.zone : config.zone;
   const network = new NetworkCollector({ nics: config.nics, paths, refreshMs: config.inventoryRefreshMs, rateWindowMs: config.rateWindowMs });
   const nvme = new NvmeDeviceCollector({ paths, refreshMs: config.inventoryRefreshMs, log: deps.log });
   const pools = new StoragePoolCollector({ pools: config.pools, paths });
-  const source = peerSource(config, token);
+  const source = peerSource(config, token, kube);
   const needsSocket = config.probe.enabled && (!opts.once || source !== null);
   const echo = needsSocket ? await openEcho(config, deps, opts.once) : null;
   const standing: CollectorProblem[] = [];
@@ -65,14 +82,14 @@ export async function buildAgentParts(config: AgentConfig, deps: AgentDeps, opts
   }
   const prober = echo !== null && source !== null
     ? new LatencyProber({
-      self: { node: config.node, zone: config.zone }, source, socket: echo, refreshMs: config.peers.refreshMs,
+      self: { node: config.node, zone }, source, socket: echo, refreshMs: config.peers.refreshMs,
       zonePeers: config.probe.zonePeers, otherPeers: config.probe.otherPeers, count: config.probe.count,
       timeoutMs: config.probe.timeoutMs, windowMs: config.probe.windowMs, reportMax: config.probe.reportMax,
       onRtt: (s) => { metrics.probeRtt.observe(s); },
     })
     : null;
   const collector = new ReportCollector({
-    identity: { node: config.node, zone: config.zone, probe },
+    identity: { node: config.node, zone, probe },
     sources: {
       devices: (now) => nvme.collect(now),
       pools: () => pools.collect(),
@@ -81,16 +98,100 @@ export async function buildAgentParts(config: AgentConfig, deps: AgentDeps, opts
     },
     clock: deps.clock, log: deps.log, metrics, instance: deps.randomId(), standingProblems: standing,
   });
-  const publisher = config.extender !== null ? new HttpReportPublisher({ extender: config.extender, token, timeoutMs: config.publish.timeoutMs }) : null;
-  return { collector, network, metrics, echo, probe, publisher, token, close: async () => { await echo?.close(); } };
+  const timeoutMs = config.publish.timeoutMs;
+  const publisher: ReportPublisher | null = kube !== null
+    ? new KubeReportPublisher({ k8s: kube.k8s, kc: kube.kc, node: config.node, timeoutMs })
+    : config.extender !== null ? new HttpReportPublisher({ extender: config.extender, token, timeoutMs }) : null;
+  return { collector, network, metrics, echo, probe, zone, publisher, token, close: async () => { await echo?.close(); } };
 }
 
-function peerSource(config: AgentConfig, token: BearerTokenFile | null): PeerSource | null {
+function peerSource(config: AgentConfig, token: BearerTokenFile | null, kube: KubeLink | null): PeerSource | null {
   if (!config.probe.enabled) return null;
+  const timeoutMs = config.publish.timeoutMs;
   switch (config.peers.source) {
     case 'static': return new StaticPeerSource(config.peers.list);
-    case 'extender': return config.extender === null ? null : new HttpPeerSource({ extender: config.extender, token, timeoutMs: config.publish.timeoutMs });
+    case 'extender': return config.extender === null ? null : new HttpPeerSource({ extender: config.extender, token, timeoutMs });
+    case 'kube': {
+      if (kube === null) return null;
+      // The generated client takes no AbortSignal: bound the LIST here, or a hung API server would stall the round.
+      const inner = new KubePeerSource(kube.k8s, kube.kc);
+      return { list: (signal) => bounded(inner.list(signal), timeoutMs, signal, 'list NodeReports') };
+    }
     case 'none': return null;
+  }
+}
+
+interface KubeLink {
+  readonly k8s: K8s;
+  readonly kc: KubeConfig;
+  readonly zone: string | null;
+}
+
+async function connectKube(config: AgentConfig, kube: AgentKubeConfig, deps: AgentDeps): Promise<KubeLink> {
+  const k8s = await loadClientNode();
+  let kc: KubeConfig;
+  try {
+    kc = loadKubeConfig(k8s, kube.kubeconfig);
+  } catch (err) {
+    throw new AgentStartError(kube.kubeconfig === null ? '--kube' : '--kubeconfig', `cannot load the Kubernetes client configuration: ${errorMessage(err)}`, err);
+  }
+  const zone = kube.zoneFromNode ? await nodeZone(k8s, kc, config, deps) : config.zone;
+  return { k8s, kc, zone };
+}
+
+/**
+ * The zone from this node's own Node object, read once: a node does not change zones while it runs. A Node
+ * without the label has no zone (single-zone clusters). Failing to read it at all fails the start rather than
+ * publishing zone-less reports: a wrong zone changes peer sampling and placement silently, a crash-looping pod
+ * is visible, and --zone skips the read.
+ */
+async function nodeZone(k8s: K8s, kc: KubeConfig, config: AgentConfig, deps: AgentDeps): Promise<string | null> {
+  const core = kc.makeApiClient(k8s.CoreV1Api);
+  const never = new AbortController().signal;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const node = await bounded(core.readNode({ name: config.node }), config.publish.timeoutMs, never, `read Node ${config.node}`);
+      const zone = node.metadata?.labels?.[ZONE_LABEL]?.trim() ?? '';
+      deps.log.info('zone from the Node label', { node: config.node, label: ZONE_LABEL, zone: zone === '' ? null : zone });
+      return zone === '' ? null : zone;
+    } catch (err) {
+      const reason = apiReason(err);
+      if (attempt >= ZONE_READ_ATTEMPTS) throw new Error(`cannot read Node ${config.node} for its ${ZONE_LABEL} label (pass --zone to skip this): ${reason}`, { cause: err });
+      deps.log.warn('reading the Node for its zone failed', { node: config.node, attempt, reason });
+      await deps.sleep(backoffDelayMs(attempt, config.publish.retryBaseMs, config.publish.retryMaxMs, deps.random), never);
+    }
+  }
+}
+
+/** The API server's own words (its Status message) when there are some: "HTTP-Code: 403" alone says little. */
+function apiReason(err: unknown): string {
+  const body = (err as { body?: unknown }).body;
+  const code = (err as { code?: unknown }).code;
+  try {
+    const message = (JSON.parse(typeof body === 'string' ? body : '') as { message?: unknown }).message;
+    if (typeof message === 'string') return typeof code === 'number' ? `${code} ${message}` : message;
+  } catch {
+    // not a Status body: fall through
+  }
+  return errorText(err);
+}
+
+/** Stop waiting after `timeoutMs` or on abort; the request itself runs out on its own. */
+async function bounded<T>(work: Promise<T>, timeoutMs: number, signal: AbortSignal, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  let onAbort: (() => void) | undefined;
+  const stop = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => { reject(new Error(`${what}: no answer from the API server within ${timeoutMs} ms`)); }, timeoutMs);
+    onAbort = () => { reject(new Error(`${what}: aborted`)); };
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+  });
+  try {
+    return await Promise.race([work, stop]);
+  } finally {
+    clearTimeout(timer);
+    if (onAbort !== undefined) signal.removeEventListener('abort', onAbort);
+    work.catch(() => undefined);
   }
 }
 

@@ -67,7 +67,7 @@ export async function launchAgent(config: AgentConfig, deps: AgentDeps, paths?: 
   const { publisher, metrics } = parts;
   if (publisher === null) {
     await parts.close();
-    throw new AgentStartError('--extender', 'required to run the agent');
+    throw new AgentStartError('--extender', 'or --kube is required to run the agent');
   }
   let metricsServer: MetricsServer | null = null;
   if (config.metricsListen !== null) {
@@ -89,7 +89,7 @@ export async function launchAgent(config: AgentConfig, deps: AgentDeps, paths?: 
   const rounds = new AbortController();
   const done = loop.run(rounds.signal).catch((err: unknown) => { deps.log.warn('agent loop stopped unexpectedly', { reason: errorMessage(err) }); });
   const metricsAt = metricsServer === null ? null : formatHostPort(metricsServer.address);
-  deps.log.info('agent started', { node: config.node, zone: config.zone, extender: config.extender, probe: parts.probe, metrics: metricsAt, instance: parts.collector.instance });
+  deps.log.info('agent started', { node: config.node, zone: parts.zone, extender: config.extender, kube: config.kube !== null, probe: parts.probe, metrics: metricsAt, instance: parts.collector.instance });
   let stopping: Promise<void> | null = null;
   const stop = async (): Promise<void> => {
     rounds.abort();

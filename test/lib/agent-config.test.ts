@@ -25,7 +25,21 @@ t.test('defaults: only --extender given', async (t) => {
   t.same(c.change, { freeBytes: 2 ** 30, headroomFraction: 0.05, rateFloorBps: 10e6, rttFraction: 0.25, rttFloorUs: 100 });
   t.same(c.publish, { timeoutMs: 5000, retryBaseMs: 500, retryMaxMs: 30_000 });
   t.equal(c.metricsListen, null);
+  t.equal(c.kube, null, 'standalone: no Kubernetes client');
   t.ok(Object.isFrozen(c) && Object.isFrozen(c.probe) && Object.isFrozen(c.probe.listen) && Object.isFrozen(c.pools), 'deeply frozen');
+});
+
+t.test('--kube: the NodeReport publisher, peers from NodeReports, the zone from the Node label', async (t) => {
+  const r = validateAgentConfig(input({ kube: true }, { NODE_NAME: 'worker-1' }));
+  t.ok(r.ok, r.ok ? 'accepted without --extender' : JSON.stringify(r.problems));
+  if (!r.ok) return;
+  const c = r.value;
+  t.equal(c.extender, null);
+  t.same(c.kube, { kubeconfig: null, zoneFromNode: true }, 'in-cluster (or default) credentials; zone read from the Node at start');
+  t.equal(c.zone, null, 'no zone known until the Node is read');
+  t.equal(c.peers.source, 'kube', 'peers come from NodeReports when --kube and no --peers');
+  t.equal(c.node, 'worker-1');
+  t.ok(Object.isFrozen(c.kube), 'deeply frozen');
 });
 
 t.test('valid configurations', async (t) => {
@@ -49,6 +63,14 @@ t.test('valid configurations', async (t) => {
     { name: '--no-probe turns the peer source off', in: input({ extender: EXT, 'no-probe': true }), check: (r) => r.ok && !r.value.probe.enabled && r.value.peers.source === 'none' },
     { name: 'ephemeral probe port allowed for listening', in: input({ extender: EXT, 'probe-listen': '127.0.0.1:0' }), check: (r) => r.ok && r.value.probe.listen.port === 0 },
     { name: 'metrics listener', in: input({ extender: EXT, 'metrics-listen': '127.0.0.1:9100' }), check: (r) => r.ok && r.value.metricsListen?.port === 9100 },
+    { name: '--kube with --kubeconfig', in: input({ kube: true, kubeconfig: '/etc/berth/kubeconfig' }), check: (r) => r.ok && r.value.kube?.kubeconfig === '/etc/berth/kubeconfig' },
+    { name: '--kube --zone: the flag wins, the Node is not read', in: input({ kube: true, zone: 'z9' }), check: (r) => r.ok && r.value.zone === 'z9' && r.value.kube?.zoneFromNode === false },
+    { name: '--kube with BERTH_ZONE: the environment wins, the Node is not read', in: input({ kube: true }, { BERTH_ZONE: 'eu-1a' }), check: (r) => r.ok && r.value.zone === 'eu-1a' && r.value.kube?.zoneFromNode === false },
+    { name: '--kube with --peers keeps the static source', in: input({ kube: true, peers: ['n1=127.0.0.1:7071'] }), check: (r) => r.ok && r.value.peers.source === 'static' },
+    { name: '--kube --peer-source none', in: input({ kube: true, 'peer-source': 'none' }), check: (r) => r.ok && r.value.peers.source === 'none' },
+    { name: '--kube --peer-source kube, said explicitly', in: input({ kube: true, 'peer-source': 'kube' }), check: (r) => r.ok && r.value.peers.source === 'kube' },
+    { name: '--kube --no-probe: no peer source', in: input({ kube: true, 'no-probe': true }), check: (r) => r.ok && r.value.peers.source === 'none' && r.value.kube !== null },
+    { name: '--kube --once --json: print, with the zone and peers from the API server', in: input({ kube: true, once: true, json: true }), check: (r) => r.ok && r.value.kube !== null && r.value.peers.source === 'kube' },
     { name: 'change thresholds parsed as quantities and durations', in: input({ extender: EXT, 'change-free': '512Mi', 'change-rtt-floor': '1ms' }), check: (r) => r.ok && r.value.change.freeBytes === 512 * 2 ** 20 && r.value.change.rttFloorUs === 1000 },
   ];
   for (const c of cases) t.ok(c.check(validateAgentConfig(c.in)), c.name);
@@ -56,7 +78,7 @@ t.test('valid configurations', async (t) => {
 
 t.test('invalid values are rejected with the flag named, never defaulted', async (t) => {
   const cases: { name: string; flags: RawAgentFlags; env?: Record<string, string>; hostname?: string; expect: RegExp }[] = [
-    { name: 'no extender', flags: {}, expect: /^--extender: required/ },
+    { name: 'no extender', flags: {}, expect: /^--extender: required .*unless --kube or --once --json/ },
     { name: 'extender not http', flags: { extender: 'ftp://x' }, expect: /^--extender: must be an http\(s\) URL/ },
     { name: 'extender with query', flags: { extender: `${EXT}/?a=1` }, expect: /^--extender: .*without query/ },
     { name: 'extender garbage', flags: { extender: 'not a url' }, expect: /^--extender: must be an http\(s\) URL/ },
@@ -75,7 +97,14 @@ t.test('invalid values are rejected with the flag named, never defaulted', async
     { name: 'peer entry without port', flags: { extender: EXT, peers: ['n1=10.0.0.1'] }, expect: /^--peers: entries must be node=host:port/ },
     { name: 'peer port 0', flags: { extender: EXT, peers: ['n1=10.0.0.1:0'] }, expect: /^--peers: entries must be node=host:port/ },
     { name: 'static source without peers', flags: { extender: EXT, 'peer-source': 'static' }, expect: /^--peer-source: static needs --peers/ },
-    { name: 'unknown source', flags: { extender: EXT, 'peer-source': 'dns' }, expect: /^--peer-source: must be static, extender or none/ },
+    { name: 'unknown source', flags: { extender: EXT, 'peer-source': 'dns' }, expect: /^--peer-source: must be static, extender, kube or none, got "dns"/ },
+    { name: '--kube and --extender together', flags: { kube: true, extender: EXT }, expect: /^--extender: not used with --kube .*give one or the other/ },
+    { name: '--kubeconfig without --kube', flags: { extender: EXT, kubeconfig: '/k' }, expect: /^--kubeconfig: only valid together with --kube/ },
+    { name: 'empty --kubeconfig', flags: { kube: true, kubeconfig: '' }, expect: /^--kubeconfig: must not be empty/ },
+    { name: '--kube given a value', flags: { kube: 'yes' }, expect: /^--kube: is a switch/ },
+    { name: 'kube peer source without --kube', flags: { extender: EXT, 'peer-source': 'kube' }, expect: /^--peer-source: kube needs --kube/ },
+    { name: 'extender peer source with --kube', flags: { kube: true, 'peer-source': 'extender' }, expect: /^--peer-source: extender needs --extender/ },
+    { name: '--token-file with --kube', flags: { kube: true, 'token-file': '/var/run/secrets/berth/token' }, expect: /^--token-file: is for --extender; with --kube/ },
     { name: 'peers with source none', flags: { extender: EXT, 'peer-source': 'none', peers: ['n1=10.0.0.1:1'] }, expect: /^--peers: given, but --peer-source is none/ },
     { name: 'probe-listen port out of range', flags: { extender: EXT, 'probe-listen': '0.0.0.0:70000' }, expect: /^--probe-listen: must be host:port/ },
     { name: 'probe-advertise port 0', flags: { extender: EXT, 'probe-advertise': '10.0.0.1:0' }, expect: /^--probe-advertise: must be host:port/ },

@@ -20,9 +20,9 @@ const find = (kind: string, name: string): KubeObject => {
   if (o === undefined) throw new Error(`no ${kind} ${name} in the manifests`);
   return o;
 };
-type Container = { name: string; args?: string[]; ports?: { name: string; containerPort: number; protocol?: string }[]; securityContext?: Record<string, unknown>; volumeMounts?: { name: string; mountPath: string; readOnly?: boolean; mountPropagation?: string }[]; readinessProbe?: Probe; livenessProbe?: Probe; lifecycle?: { preStop?: { sleep?: { seconds: number } } } };
+type Container = { name: string; args?: string[]; env?: { name: string }[]; ports?: { name: string; containerPort: number; protocol?: string }[]; securityContext?: Record<string, unknown>; volumeMounts?: { name: string; mountPath: string; readOnly?: boolean; mountPropagation?: string }[]; readinessProbe?: Probe; livenessProbe?: Probe; lifecycle?: { preStop?: { sleep?: { seconds: number } } } };
 type Probe = { httpGet?: { path: string; port: string | number } };
-type PodSpec = { containers: Container[]; volumes?: { name: string; hostPath?: { path: string }; secret?: { secretName: string } }[]; hostNetwork?: boolean; hostPID?: boolean; hostIPC?: boolean; terminationGracePeriodSeconds?: number; securityContext?: Record<string, unknown> };
+type PodSpec = { containers: Container[]; automountServiceAccountToken?: boolean; serviceAccountName?: string; volumes?: { name: string; hostPath?: { path: string }; secret?: { secretName: string } }[]; hostNetwork?: boolean; hostPID?: boolean; hostIPC?: boolean; terminationGracePeriodSeconds?: number; securityContext?: Record<string, unknown> };
 const podOf = (o: KubeObject): PodSpec => podSpecOf(o) as unknown as PodSpec;
 const only = <T>(xs: readonly T[] | undefined, what: string): T => {
   if (xs?.length !== 1 || xs[0] === undefined) throw new Error(`expected exactly one ${what}`);
@@ -86,9 +86,10 @@ t.test('two extender replicas spread over nodes, with a PodDisruptionBudget', as
   const pdb = find('PodDisruptionBudget', 'berth-extender')['spec'] as { minAvailable: number; selector: { matchLabels: Record<string, string> } };
   t.same(pdb.selector.matchLabels, spec.selector.matchLabels, 'the PDB selects the extender pods');
   t.ok(pdb.minAvailable >= 1 && pdb.minAvailable < spec.replicas, 'one replica may be disrupted, never both');
-  const svc = find('Service', 'berth-extender')['spec'] as { selector: Record<string, string>; ports: { name: string; port: number; targetPort: string }[] };
+  const svc = find('Service', 'berth-extender')['spec'] as { selector: Record<string, string>; sessionAffinity?: string; ports: { name: string; port: number; targetPort: string }[] };
   t.same(svc.selector, spec.selector.matchLabels, 'the Service selects the extender pods');
   t.same(svc.ports.map((p) => p.targetPort).sort(), ['metrics', 'verbs'], 'the Service exposes the verbs and metrics ports by name');
+  t.equal(svc.sessionAffinity, 'ClientIP', 'a scheduler keeps talking to the replica that holds its provisional holds');
 });
 
 t.test('the agent DaemonSet: flags the agent accepts, and exactly the documented host access', async (t) => {
@@ -121,16 +122,54 @@ t.test('the agent DaemonSet: flags the agent accepts, and exactly the documented
     t.ok(mount !== undefined && hostVolumes.get(mount.name) === pool.path, `pool ${pool.name} (${pool.path}) is the host's path, mounted at the same place`);
     t.equal(mount?.mountPropagation, 'HostToContainer', `pool ${pool.name} sees disks mounted after the agent started`);
   }
-  // In a cluster the agent must not publish to the verbs port: that listener requires a client certificate
-  // (mTLS for kube-scheduler), which the agent does not have. The NodeReport publisher (server/agent/publish-kube.ts)
-  // is the intended path but has no agent flag yet; until it does, this is a known gap, reported here as a TODO.
-  const verbsPort = extenderContainer.ports?.find((p) => p.name === 'verbs')?.containerPort;
-  const target = checked.value.extender === null ? null : new URL(checked.value.extender);
-  t.ok(target === null || Number(target.port) !== verbsPort, 'the agent publishes through a path the in-cluster extender accepts',
-    { todo: 'berth agent has no flag for its Kubernetes (NodeReport) publisher yet; docs/deploy.md, "Known gap"' });
   const metrics = c.ports?.find((p) => p.name === 'metrics');
   t.equal(metrics?.containerPort, checked.value.metricsListen?.port, 'the metrics port is --metrics-listen\'s');
   t.equal(c.ports?.find((p) => p.name === 'probe')?.containerPort, checked.value.probe.listen.port, 'the probe port is --probe-listen\'s');
+});
+
+type Rule = { apiGroups: string[]; resources: string[]; verbs: string[] };
+
+/** What the ClusterRoles bound to a ServiceAccount allow, as "group/resource verb" strings. */
+function grantsOf(namespace: string, name: string): Set<string> {
+  const all = [...shipped.core.objects, ...shipped.standalone].map((o) => o.object);
+  const roles = all.filter((o) => o.kind === 'ClusterRoleBinding')
+    .filter((b) => ((b['subjects'] ?? []) as { kind: string; name: string; namespace?: string }[]).some((s) => s.kind === 'ServiceAccount' && s.name === name && s.namespace === namespace))
+    .map((b) => (b['roleRef'] as { kind: string; name: string }).name);
+  const grants = new Set<string>();
+  for (const role of roles) {
+    for (const r of (find('ClusterRole', role)['rules'] ?? []) as Rule[]) {
+      for (const g of r.apiGroups) for (const res of r.resources) for (const v of r.verbs) grants.add(`${g}/${res} ${v}`);
+    }
+  }
+  return grants;
+}
+
+t.test('the agent publishes through the API server, with exactly the rights that needs', async (t) => {
+  const ds = find('DaemonSet', 'berth-agent');
+  const pod = podOf(ds);
+  const c = only(pod.containers, 'agent container');
+  const [, ...args] = c.args ?? [];
+  const expanded = args.map((a) => a.replaceAll('$(POD_IP)', '10.1.2.3'));
+  const env = Object.fromEntries((c.env ?? []).map((e) => [e.name, 'from-the-pod']));
+  const checked = validateAgentConfig({ flags: parseAgentFlags(expanded), env, hostname: 'ignored' });
+  if (!checked.ok) throw new Error(JSON.stringify(checked.problems));
+  const config = checked.value;
+  // The extender's only listener requires a client certificate (mTLS for kube-scheduler) and has push off with
+  // --kube: the NodeReport, written through the API server, is the one path that reaches it.
+  t.not(config.kube, null, '--kube: the report is this node\'s NodeReport, written through the API server');
+  t.equal(config.extender, null, 'no push to the extender');
+  t.equal(config.tokenFile, null, 'no extender token file');
+  t.equal(config.kube?.kubeconfig, null, 'in-cluster credentials: the pod\'s own node-bound ServiceAccount token');
+  t.not(pod.automountServiceAccountToken, false, 'the kubelet mounts that token');
+  t.equal(config.kube?.zoneFromNode, true, 'the zone comes from the Node\'s topology.kubernetes.io/zone label');
+  t.equal(config.peers.source, 'kube', 'latency peers come from the NodeReports');
+  t.equal(pod.volumes?.some((v) => v.name === 'berth-token'), false, 'no extender-audience token is mounted');
+  const grants = grantsOf(String(ds.metadata['namespace']), pod.serviceAccountName ?? 'default');
+  for (const need of ['berth.io/nodereports create', 'berth.io/nodereports patch', 'berth.io/nodereports/status patch', '/nodes get', 'berth.io/nodereports list']) {
+    t.ok(grants.has(need), `RBAC grants ${need}`);
+  }
+  const extenderTtl = extenderConfig(extenderContainer.args ?? []).policy.reportTtlMs;
+  t.ok(config.heartbeatMs * 3 <= extenderTtl, `--heartbeat ${config.heartbeatMs / 1000}s fits three times into the extender's --report-ttl ${extenderTtl / 1000}s: a lost publish does not make the node stale`);
 });
 
 interface ExtenderEntry { urlPrefix: string; tlsConfig?: { serverName?: string } }
