@@ -13,6 +13,7 @@ export const ERRORS = Object.freeze({
   BERTH_ERR_UNAUTHENTICATED: { status: 401, template: 'authentication required: %s' },
   BERTH_ERR_FORBIDDEN: { status: 403, template: 'forbidden: %s' },
   BERTH_ERR_NOT_FOUND: { status: 404, template: 'not found: %s' },
+  BERTH_ERR_NOT_READY: { status: 503, template: 'not ready to judge nodes yet: %s' },
   BERTH_ERR_CONFIG: { status: 500, template: 'invalid configuration: %s' },
   BERTH_ERR_INTERNAL: { status: 500, template: 'internal error: %s' },
 });

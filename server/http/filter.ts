@@ -5,6 +5,18 @@ import { extenderArgs } from './args.ts';
 import { prepare } from './context.ts';
 import type { AppDeps } from './deps.ts';
 import type { ScoreMemo } from '../../lib/score-memo.ts';
+import { BerthError } from '../../lib/errors.ts';
+
+/**
+ * Right after start berth knows no node yet (standalone: no report pushed; --kube: informers not synced). Judging
+ * then would reject every node as "no report", and kube-scheduler would park the pod as unschedulable until some
+ * cluster event; an error instead makes it retry within its 1-10 s backoff. Pods without needs are never refused.
+ */
+function refuseUntilSynced(deps: AppDeps): void {
+  const cluster = deps.cluster.readiness();
+  if (!cluster.ready) throw new BerthError('BERTH_ERR_NOT_READY', cluster.reason);
+  if (deps.store.size === 0) throw new BerthError('BERTH_ERR_NOT_READY', 'no node report received since start');
+}
 
 export function filterRoute(app: FastifyInstance, deps: AppDeps, memo: ScoreMemo): void {
   const { metrics } = deps;
@@ -18,6 +30,7 @@ export function filterRoute(app: FastifyInstance, deps: AppDeps, memo: ScoreMemo
       return outcome.result;
     }
     if (!hasNeeds(needs.needs)) metrics.fastPath.inc({ verb: 'filter' });
+    else refuseUntilSynced(deps);
     const outcome = filterNodes(args, ctx);
     for (const [reason, n] of outcome.rejected) metrics.rejections.inc({ reason }, n);
     memo.remember({ podUid: facts.uid, storeVersion: deps.store.version, nowMs: ctx.nowMs }, outcome.passed, outcome.scores);

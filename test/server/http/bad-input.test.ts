@@ -45,7 +45,7 @@ t.test('100k production-like names: over the default body limit, and over the no
 });
 
 t.test('unknown nodes are rejected per node, not as a request error', async (t) => {
-  const { app } = testApp();
+  const { app } = testApp({ reports: [report('somebody')] });
   const res = await app.inject({ method: 'POST', url: '/scheduler/filter', payload: { Pod: pod({ 'berth.io/nvme-capacity': '1Gi' }), Nodes: null, NodeNames: ['nobody'] } });
   t.equal(res.statusCode, 200);
   t.same(res.json<{ FailedAndUnresolvableNodes: unknown }>().FailedAndUnresolvableNodes, { nobody: 'no report from berth agent' });
@@ -65,4 +65,16 @@ t.test('a full NodeList needs --accept-full-nodes; with it a 5000-node body fits
   const res = await on.app.inject({ method: 'POST', url: '/scheduler/filter', headers: json, payload });
   t.equal(res.statusCode, 200);
   t.equal(res.json<{ Nodes: { items: unknown[] } }>().Nodes.items.length, 5000);
+});
+
+t.test('before any report arrived, filter refuses pods with needs with a 503 so kube-scheduler retries soon', async (t) => {
+  const { app, store, clock } = testApp();
+  const withNeeds = { Pod: pod({ 'berth.io/nvme-capacity': '1Gi' }), Nodes: null, NodeNames: ['a'] };
+  const early = await app.inject({ method: 'POST', url: '/scheduler/filter', payload: withNeeds });
+  t.equal(early.statusCode, 503);
+  t.match(early.json(), { code: 'BERTH_ERR_NOT_READY', message: /no node report received since start/ });
+  const plain = await app.inject({ method: 'POST', url: '/scheduler/filter', payload: { ...withNeeds, Pod: pod() } });
+  t.equal(plain.statusCode, 200, 'a pod without needs is never refused');
+  store.ingest(report('a'), clock.now());
+  t.equal((await app.inject({ method: 'POST', url: '/scheduler/filter', payload: withNeeds })).statusCode, 200);
 });
