@@ -60,11 +60,8 @@ export class ClusterState {
 
   // ---- reads for the request path: map lookups only ----
 
-  /** Sizes of the pod's unbound, unplaced local-NVMe claims. Also voids the pod's own stale provisional hold. */
+  /** Sizes of the pod's unbound, unplaced local-NVMe claims. */
   claimVolumes(pod: PodFacts): readonly number[] {
-    // A pod asked about again has no placement yet: whatever this replica held for its last attempt is void, and
-    // left in place it would count against the pod itself.
-    if (pod.uid !== '') this.ledger.forgetOwner(pod.uid, 'replaced');
     return claimVolumes(pod.namespace, pod.claimNames, (k) => this.#claims.get(k), (n) => this.#classes.get(n), this.#match);
   }
 
@@ -74,6 +71,15 @@ export class ClusterState {
 
   reserved(node: string): readonly number[] {
     return this.ledger.reserved(node);
+  }
+
+  /**
+   * kube-scheduler is judging the pod again (filter or prioritize): it has no placement yet, so whatever this
+   * replica held for its last attempt is void, and left in place it would count against the pod itself.
+   * Explain does not call this: looking at a pod must not change what is held for it.
+   */
+  attempt(pod: PodFacts): void {
+    if (pod.uid !== '') this.ledger.forgetOwner(pod.uid, 'replaced');
   }
 
   /** berth's prioritize answer for a pod: hold its volumes on the best-scored node(s) until the placement shows. */

@@ -19,6 +19,8 @@ export interface ClusterView {
    * nodes until the real placement shows (docs/kubernetes.md, "the race window"); standalone mode has no use for it.
    */
   scored?(pod: PodFacts, needs: Needs, scores: readonly HostPriority[]): void;
+  /** kube-scheduler is judging the pod again (filter, prioritize): holds from its previous attempt are void. */
+  attempt?(pod: PodFacts): void;
   /** berth's filter answer for a pod with needs: the nodes it let through (kube-scheduler skips prioritize for one). */
   filtered?(pod: PodFacts, needs: Needs, passed: readonly string[]): void;
   /** Whether the cluster state is synced enough to answer; with a reason when not. */

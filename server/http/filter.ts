@@ -31,6 +31,7 @@ export function filterRoute(app: FastifyInstance, deps: AppDeps, memo: ScoreMemo
     }
     if (!hasNeeds(needs.needs)) metrics.fastPath.inc({ verb: 'filter' });
     else refuseUntilSynced(deps);
+    deps.cluster.attempt?.(facts);
     const outcome = filterNodes(args, ctx);
     for (const [reason, n] of outcome.rejected) metrics.rejections.inc({ reason }, n);
     memo.remember({ podUid: facts.uid, storeVersion: deps.store.version, nowMs: ctx.nowMs }, outcome.passed, outcome.scores);

@@ -15,6 +15,7 @@ export function prioritizeRoute(app: FastifyInstance, deps: AppDeps, memo: Score
     // A pod whose annotations are invalid was already rejected everywhere by filter; it adds no score here.
     if (!needs.ok || ctx === null) return [];
     if (!hasNeeds(needs.needs)) metrics.fastPath.inc({ verb: 'prioritize' });
+    deps.cluster.attempt?.(facts);
     const known = memo.recall({ podUid: facts.uid, storeVersion: deps.store.version, nowMs: ctx.nowMs }, args.names);
     const scores = prioritizeNodes(args, ctx, known);
     deps.cluster.scored?.(facts, needs.needs, scores);

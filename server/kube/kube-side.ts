@@ -63,6 +63,7 @@ export async function createKubeSide(config: ExtenderConfig, kube: KubeOptions, 
     reserved: (node) => state.reserved(node),
     scored: (pod, needs, scores) => { state.scored(pod, needs.nvmeVolumes, scores, now()); },
     filtered: (pod, needs, passed) => { state.filtered(pod, needs.nvmeVolumes, passed, now()); },
+    attempt: (pod) => { state.attempt(pod); },
     readiness: () => (informers.length === 0 ? { ready: false, reason: 'Kubernetes informers not started' } : informersReadiness(healths())),
   };
   const authenticateReport = config.pushAuth.mode === 'tokenreview'
