@@ -25,6 +25,11 @@ export interface ClusterView {
   filtered?(pod: PodFacts, needs: Needs, passed: readonly string[]): void;
   /** Whether the cluster state is synced enough to answer; with a reason when not. */
   readiness(): { readonly ready: boolean; readonly reason: string };
+  /**
+   * Whether the first full sync has completed. Before it berth has nothing to judge by; after it, an informer that
+   * goes down leaves berth answering from what it had (readiness still drops). Absent: no sync (standalone).
+   */
+  initialSync?(): { readonly done: boolean; readonly reason: string };
 }
 
 const NONE: readonly number[] = Object.freeze([]);

@@ -8,14 +8,15 @@ import type { ScoreMemo } from '../../lib/score-memo.ts';
 import { BerthError } from '../../lib/errors.ts';
 
 /**
- * Right after start berth knows no node yet (standalone: no report pushed; --kube: informers not synced). Judging
- * then would reject every node as "no report", and kube-scheduler would park the pod as unschedulable until some
- * cluster event; an error instead makes it retry within its 1-10 s backoff. Pods without needs are never refused.
+ * Right after start berth knows no node yet (standalone: no report pushed; --kube: the first sync has not
+ * completed). Judging then would reject every node as "no report", and kube-scheduler would park the pod as
+ * unschedulable until some cluster event; an error instead makes it retry within its 1-10 s backoff. Once synced,
+ * berth answers from what it has even while an informer is down. Pods without needs are never refused.
  */
 function refuseUntilSynced(deps: AppDeps): void {
-  const cluster = deps.cluster.readiness();
-  if (!cluster.ready) throw new BerthError('BERTH_ERR_NOT_READY', cluster.reason);
-  if (deps.store.size === 0) throw new BerthError('BERTH_ERR_NOT_READY', 'no node report received since start');
+  const sync = deps.cluster.initialSync?.();
+  if (sync !== undefined && !sync.done) throw new BerthError('BERTH_ERR_NOT_READY', sync.reason);
+  if (sync === undefined && deps.store.size === 0) throw new BerthError('BERTH_ERR_NOT_READY', 'no node report received since start');
 }
 
 export function filterRoute(app: FastifyInstance, deps: AppDeps, memo: ScoreMemo): void {

@@ -65,6 +65,11 @@ export async function createKubeSide(config: ExtenderConfig, kube: KubeOptions, 
     filtered: (pod, needs, passed) => { state.filtered(pod, needs.nvmeVolumes, passed, now()); },
     attempt: (pod) => { state.attempt(pod); },
     readiness: () => (informers.length === 0 ? { ready: false, reason: 'Kubernetes informers not started' } : informersReadiness(healths())),
+    initialSync: () => {
+      if (informers.length === 0) return { done: false, reason: 'Kubernetes informers not started' };
+      const waiting = informers.find((i) => i.health.phase === 'starting');
+      return waiting === undefined ? { done: true, reason: 'informers synced once' } : { done: false, reason: `${waiting.resource} informer not synced yet` };
+    },
   };
   const authenticateReport = config.pushAuth.mode === 'tokenreview'
     ? tokenReviewAuthenticator({ review: apiTokenReviewer(k8s, kc), agent: config.pushAuth.agent, now })

@@ -48,3 +48,24 @@ t.test('GET explain builds a pod from query parameters', async (t) => {
   const invalid = await app.inject({ method: 'GET', url: '/v1/explain?nvme=lots' });
   t.match(invalid.json(), { error: /invalid annotation berth.io\/nvme-capacity="lots"/ });
 });
+
+t.test('filter refuses pods with needs only until the first sync; later outages answer from what berth has', async (t) => {
+  let synced = false;
+  let up = true;
+  const cluster: ClusterView = {
+    claimVolumes: () => [], peerNodes: () => [], reserved: () => [],
+    readiness: () => (up ? { ready: true, reason: '' } : { ready: false, reason: 'pods informer down' }),
+    initialSync: () => (synced ? { done: true, reason: '' } : { done: false, reason: 'pods informer not synced yet' }),
+  };
+  const { app } = testApp({ cluster, reports: [report('a')] });
+  const body = { Pod: pod({ [ANNOTATIONS.nvmeCapacity]: '1Gi' }), Nodes: null, NodeNames: ['a'] };
+  const before = await app.inject({ method: 'POST', url: '/scheduler/filter', payload: body });
+  t.equal(before.statusCode, 503);
+  t.match(before.json(), { code: 'BERTH_ERR_NOT_READY', message: /pods informer not synced yet/ });
+  synced = true;
+  up = false;
+  const during = await app.inject({ method: 'POST', url: '/scheduler/filter', payload: body });
+  t.equal(during.statusCode, 200, 'an informer outage after the first sync still gets answers');
+  t.same(during.json<{ NodeNames: string[] }>().NodeNames, ['a']);
+  t.equal((await app.inject({ method: 'GET', url: '/readyz' })).statusCode, 503, 'while readiness tells the Service to look elsewhere');
+});
