@@ -3,7 +3,8 @@ import { defineConfig } from 'eslint/config';
 import tseslint from 'typescript-eslint';
 
 export default defineConfig(
-  { ignores: ['dist/**', 'coverage/**', '.tap/**', 'node_modules/**', 'test/e2e/.cache/**', 'bin/**'] },
+  // Plain JavaScript outside the TypeScript project: the config itself, the bin shim and the Node version guard.
+  { ignores: ['dist/**', 'coverage/**', '.tap/**', 'node_modules/**', 'test/e2e/.cache/**', 'bin/**', 'eslint.config.js', 'scripts/*.js', '.scratch/**'] },
   eslint.configs.recommended,
   tseslint.configs.strictTypeChecked,
   {
