@@ -14,6 +14,7 @@ import type { NodeReport } from '../../lib/report.ts';
 import type { K8s, KubeConfig } from '../kube/client-node.ts';
 import { errorText } from '../kube/client-node.ts';
 import { PublishError, type ReportPublisher } from './publish/publisher.ts';
+import { withDeadline } from './deadline.ts';
 
 export const FIELD_MANAGER = 'berth-agent';
 
@@ -40,7 +41,7 @@ export class KubeReportPublisher implements ReportPublisher {
 
   async publish(report: NodeReport, signal: AbortSignal): Promise<void> {
     if (report.node !== this.#o.node) throw new PublishError(`report is for node ${report.node}, this agent runs on ${this.#o.node}`);
-    await within(this.#publish(report), signal, this.#o.timeoutMs);
+    await withDeadline(this.#publish(report), this.#o.timeoutMs, signal, (why) => new PublishError(why === 'aborted' ? 'publish aborted' : why));
   }
 
   async #publish(report: NodeReport): Promise<void> {
@@ -95,21 +96,3 @@ function messageOf(body: string): string | null {
   }
 }
 
-/** Generated client calls take no AbortSignal: stop waiting on abort or timeout (the request itself runs out). */
-async function within<T>(work: Promise<T>, signal: AbortSignal, timeoutMs: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  let onAbort: (() => void) | undefined;
-  const stop = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => { reject(new PublishError(`no answer from the API server within ${timeoutMs} ms`)); }, timeoutMs);
-    onAbort = () => { reject(new PublishError('publish aborted')); };
-    if (signal.aborted) onAbort();
-    else signal.addEventListener('abort', onAbort, { once: true });
-  });
-  try {
-    return await Promise.race([work, stop]);
-  } finally {
-    clearTimeout(timer);
-    if (onAbort !== undefined) signal.removeEventListener('abort', onAbort);
-    work.catch(() => undefined);
-  }
-}

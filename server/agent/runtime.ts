@@ -6,6 +6,7 @@
  * With --kube the publisher and the peer source talk to the API server. @kubernetes/client-node is loaded only
  * then (loadClientNode): it costs ~400 ms and several MB, which the standalone agent must not pay.
  */
+import { withDeadline } from './deadline.ts';
 import { networkInterfaces } from 'node:os';
 import { type AgentConfig, type AgentKubeConfig, formatHostPort } from '../../lib/agent-config.ts';
 import { backoffDelayMs } from '../../lib/jittered-backoff.ts';
@@ -115,7 +116,7 @@ function peerSource(config: AgentConfig, token: BearerTokenFile | null, kube: Ku
       if (kube === null) return null;
       // The generated client takes no AbortSignal: bound the LIST here, or a hung API server would stall the round.
       const inner = new KubePeerSource(kube.k8s, kube.kc);
-      return { list: (signal) => bounded(inner.list(signal), timeoutMs, signal, 'list NodeReports') };
+      return { list: (signal) => withDeadline(inner.list(signal), timeoutMs, signal, (why) => new Error(`list NodeReports: ${why}`)) };
     }
     case 'none': return null;
   }
@@ -150,7 +151,7 @@ async function nodeZone(k8s: K8s, kc: KubeConfig, config: AgentConfig, deps: Age
   const never = new AbortController().signal;
   for (let attempt = 1; ; attempt++) {
     try {
-      const node = await bounded(core.readNode({ name: config.node }), config.publish.timeoutMs, never, `read Node ${config.node}`);
+      const node = await withDeadline(core.readNode({ name: config.node }), config.publish.timeoutMs, never, (why) => new Error(`read Node ${config.node}: ${why}`));
       const zone = node.metadata?.labels?.[ZONE_LABEL]?.trim() ?? '';
       deps.log.info('zone from the Node label', { node: config.node, label: ZONE_LABEL, zone: zone === '' ? null : zone });
       return zone === '' ? null : zone;
@@ -176,24 +177,6 @@ function apiReason(err: unknown): string {
   return errorText(err);
 }
 
-/** Stop waiting after `timeoutMs` or on abort; the request itself runs out on its own. */
-async function bounded<T>(work: Promise<T>, timeoutMs: number, signal: AbortSignal, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  let onAbort: (() => void) | undefined;
-  const stop = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => { reject(new Error(`${what}: no answer from the API server within ${timeoutMs} ms`)); }, timeoutMs);
-    onAbort = () => { reject(new Error(`${what}: aborted`)); };
-    if (signal.aborted) onAbort();
-    else signal.addEventListener('abort', onAbort, { once: true });
-  });
-  try {
-    return await Promise.race([work, stop]);
-  } finally {
-    clearTimeout(timer);
-    if (onAbort !== undefined) signal.removeEventListener('abort', onAbort);
-    work.catch(() => undefined);
-  }
-}
 
 async function openEcho(config: AgentConfig, deps: AgentDeps, once: boolean): Promise<EchoSocket> {
   const listen = once ? { host: config.probe.listen.host, port: 0 } : config.probe.listen;
