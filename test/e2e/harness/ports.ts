@@ -27,3 +27,10 @@ export async function freePorts(count: number): Promise<number[]> {
     await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
   }
 }
+
+/** One free loopback port. */
+export async function freePort(): Promise<number> {
+  const [port] = await freePorts(1);
+  if (port === undefined) throw new Error('no free loopback port');
+  return port;
+}

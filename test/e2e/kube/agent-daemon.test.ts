@@ -8,13 +8,13 @@ import t from 'tap';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdir, mkdtemp, rm, statfs, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import { NODE_REPORT_API_VERSION, NODE_REPORT_GROUP, NODE_REPORT_KIND, NODE_REPORT_PLURAL, NODE_REPORT_VERSION } from '../../../lib/node-report-resource.ts';
 import type { NodeReport } from '../../../lib/report.ts';
 import { FIELD_MANAGER } from '../../../server/agent/publish-kube.ts';
+import { freePort } from '../harness/ports.ts';
 import { e2eGate, startControlPlane, waitFor, type ControlPlane } from '../harness/control-plane.ts';
 import { kubeconfigFile } from '../harness/users.ts';
 import { AGENT_NS, AGENT_SA, EXTENDER_NS, EXTENDER_SA, applyManifests, placeholderPod, serviceAccountToken, tokenKubeConfig } from './kube-fixtures.ts';
@@ -53,15 +53,6 @@ class Berth {
   logs(msg: string): Record<string, unknown>[] {
     return this.output.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l['msg'] === msg);
   }
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const address = server.address();
-  server.close();
-  return typeof address === 'object' && address !== null ? address.port : 0;
 }
 
 type NodeReportObject = k8s.KubernetesObject & { status?: Omit<NodeReport, 'apiVersion'> };

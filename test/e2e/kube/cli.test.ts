@@ -5,10 +5,10 @@
 import t from 'tap';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import { KubeReportPublisher } from '../../../server/agent/publish-kube.ts';
+import { freePort } from '../harness/ports.ts';
 import { e2eGate, startControlPlane, waitFor } from '../harness/control-plane.ts';
 import { nodeReport, GiB } from './burst-fixtures.ts';
 import { applyManifests } from './kube-fixtures.ts';
@@ -16,15 +16,6 @@ import { applyManifests } from './kube-fixtures.ts';
 t.setTimeout(180_000);
 const gate = e2eGate(t);
 const root = join(import.meta.dirname, '..', '..', '..');
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const address = server.address();
-  server.close();
-  return typeof address === 'object' && address !== null ? address.port : 0;
-}
 
 t.test('berth extender --kube runs, syncs, reports metrics and stops on SIGTERM', { skip: gate.skip }, async (t) => {
   const cp = await startControlPlane(t);

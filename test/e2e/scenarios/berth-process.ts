@@ -7,7 +7,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { NodeReport } from '../../../lib/report.ts';
-import { freePorts } from '../harness/ports.ts';
+import { freePort } from '../harness/ports.ts';
 import { ManagedProcess } from '../harness/processes.ts';
 
 const root = join(import.meta.dirname, '..', '..', '..');
@@ -17,12 +17,6 @@ const berthBin = join(root, 'bin', 'berth.js');
 export interface Lifecycle {
   teardown(fn: () => unknown): void;
   passing(): boolean;
-}
-
-async function freePort(): Promise<number> {
-  const [port] = await freePorts(1);
-  if (port === undefined) throw new Error('no free loopback port');
-  return port;
 }
 
 export class Berth {
