@@ -9,7 +9,7 @@
  * Recovery time (berth restarted → pod bound) is measured over several outages of different lengths: it is
  * dominated by kube-scheduler's per-pod backoff (1 s doubling to 10 s), which keeps growing while berth is down.
  */
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { e2eGate, startControlPlane, waitFor } from '../harness/control-plane.ts';
 import { startBerth } from './berth-process.ts';
 import { PodWatch, StandInAgents, loadShippedConfig, scenarioPod, schedulerConfig } from './scenario.ts';
@@ -26,9 +26,8 @@ const NODES = [
 const DOWNTIMES_MS = [2_000, 5_000, 10_000, 20_000, 30_000];
 const nvme = (gi: number): Record<string, string> => ({ 'berth.io/nvme-capacity': `${gi}Gi` });
 
-t.test('berth down with ignorable: false: opted-in pods wait, then schedule with berth\'s checks', { skip: gate.skip }, async (t) => {
-  const shipped = await loadShippedConfig();
-  t.equal(shipped.extender['ignorable'], false, 'the shipped configuration is ignorable: false');
+/** A control plane with the scenario's nodes, berth running, and the stand-in agents' reports pushed to it. */
+async function nodesWithBerth(t: Test) {
   const cp = await startControlPlane(t);
   const berth = await startBerth(t, cp.dir);
   const agents = new StandInAgents();
@@ -37,6 +36,13 @@ t.test('berth down with ignorable: false: opted-in pods wait, then schedule with
     agents.set(n.name, { pools: n.pools });
   }
   await agents.push(berth);
+  return { cp, berth, agents };
+}
+
+t.test('berth down with ignorable: false: opted-in pods wait, then schedule with berth\'s checks', { skip: gate.skip }, async (t) => {
+  const shipped = await loadShippedConfig();
+  t.equal(shipped.extender['ignorable'], false, 'the shipped configuration is ignorable: false');
+  const { cp, berth, agents } = await nodesWithBerth(t);
   await cp.startScheduler(schedulerConfig(shipped, { url: berth.url }));
   const pods = new PodWatch(cp.kubeConfig());
   const marker = shipped.marker;
@@ -86,14 +92,7 @@ t.test('berth down with ignorable: false: opted-in pods wait, then schedule with
 
 t.test('berth down with ignorable: true: opted-in pods are placed without berth', { skip: gate.skip }, async (t) => {
   const shipped = await loadShippedConfig();
-  const cp = await startControlPlane(t);
-  const berth = await startBerth(t, cp.dir);
-  const agents = new StandInAgents();
-  for (const n of NODES) {
-    await cp.createNode(n.name);
-    agents.set(n.name, { pools: n.pools });
-  }
-  await agents.push(berth);
+  const { cp, berth } = await nodesWithBerth(t);
   await cp.startScheduler(schedulerConfig(shipped, { url: berth.url, ignorable: true }));
   const pods = new PodWatch(cp.kubeConfig());
   const marker = shipped.marker;
