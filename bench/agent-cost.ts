@@ -13,14 +13,14 @@
  * CPU is process.cpuUsage() plus the CPU of waited-for child processes (cutime + cstime from /proc/self/stat):
  * systeminformation and vgs spawn processes whose CPU process.cpuUsage() alone would hide. The periodic device
  * re-listing (lsblk, every --inventory-refresh = 5 min) is measured separately and amortised.
- * Targets (docs/landscape.md §8): ≤ 1 % of one core, ≤ 60 MB RSS.
+ * Targets: ≤ 1 % of one core, ≤ 60 MB RSS.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { parseArgs } from 'node:util';
 import si from 'systeminformation';
-import { validateAgentConfig } from '../lib/agent-config.ts';
+import { validateAgentConfig } from '../lib/agent/config.ts';
 import { realDeps, jsonLineLog } from '../server/agent/deps.ts';
 import { EchoSocket } from '../server/agent/latency/echo-socket.ts';
 import { encodeEchoPacket, ECHO_REQUEST } from '../server/agent/latency/echo-packet.ts';

@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { NodeReport } from '../lib/report.ts';
+import type { NodeReport } from '../lib/core/report.ts';
 import { report, seededRandom } from '../test/helpers/builders.ts';
 
 export const CLUSTER_SIZE = 5000;

@@ -87,7 +87,10 @@ cached_binaries_match() {
   done
   # The stamp could be stale if someone copied binaries in by hand; ask them.
   [[ "$("$bin_dir/kube-apiserver" --version 2>/dev/null)" == "Kubernetes $k8s_version" ]] || return 1
-  "$bin_dir/etcd" --version 2>/dev/null | grep -qx "etcd Version: ${etcd_version#v}" || return 1
+  # Read the whole output first: under pipefail, grep -q exiting early can kill etcd with SIGPIPE and fail the check.
+  local etcd_says
+  etcd_says=$("$bin_dir/etcd" --version 2>/dev/null) || return 1
+  grep -qx "etcd Version: ${etcd_version#v}" <<<"$etcd_says" || return 1
 }
 
 started_at=$(date +%s)

@@ -4,12 +4,12 @@
 import t from 'tap';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { OPTIONS } from '../lib/config.ts';
-import { ERRORS } from '../lib/errors.ts';
-import { ANNOTATIONS, NO_NEEDS } from '../lib/needs.ts';
-import { NodeIds } from '../lib/node-ids.ts';
-import { nodeView, type NodeView } from '../lib/node-view.ts';
-import { evaluateNode, peerRefs } from '../lib/verdict.ts';
+import { OPTIONS } from '../lib/extender/config.ts';
+import { ERRORS } from '../lib/core/errors.ts';
+import { ANNOTATIONS, NO_NEEDS } from '../lib/extender/needs.ts';
+import { NodeIds } from '../lib/extender/node-ids.ts';
+import { nodeView, type NodeView } from '../lib/extender/node-view.ts';
+import { evaluateNode, peerRefs } from '../lib/extender/verdict.ts';
 import { config, GiB, report } from './helpers/builders.ts';
 
 const root = join(import.meta.dirname, '..');

@@ -1,11 +1,11 @@
 /**
  * The agent's heartbeat: collect a report every --interval, and hand it to the sender when it differs
- * significantly from the last one handed over (lib/significant-change.ts) or when --heartbeat has passed since.
+ * significantly from the last one handed over (lib/agent/significant-change.ts) or when --heartbeat has passed since.
  * Rounds are scheduled from the monotonic clock, so a slow round shortens the next sleep instead of drifting.
  */
-import type { ChangeThresholds } from '../../lib/significant-change.ts';
-import { significantChange } from '../../lib/significant-change.ts';
-import type { NodeReport } from '../../lib/report.ts';
+import type { ChangeThresholds } from '../../lib/agent/significant-change.ts';
+import { significantChange } from '../../lib/agent/significant-change.ts';
+import type { NodeReport } from '../../lib/core/report.ts';
 import type { AgentClock, AgentLog, Sleep } from './deps.ts';
 import type { LatestWinsSender } from './publish/latest-wins-sender.ts';
 import type { ReportCollector } from './report-collector.ts';

@@ -3,9 +3,9 @@
  * the long-running agent until SIGTERM/SIGINT (exit 0 after a graceful stop).
  */
 import { hostname } from 'node:os';
-import { type AgentConfig, validateAgentConfig } from '../../lib/agent-config.ts';
-import type { NodeReport } from '../../lib/report.ts';
-import { backoffDelayMs } from '../../lib/jittered-backoff.ts';
+import { type AgentConfig, validateAgentConfig } from '../../lib/agent/config.ts';
+import type { NodeReport } from '../../lib/core/report.ts';
+import { backoffDelayMs } from '../../lib/core/jittered-backoff.ts';
 import { type AgentDeps, errorMessage, realDeps } from './deps.ts';
 import { AGENT_HELP, parseAgentFlags } from './flags.ts';
 import { AgentStartError, buildAgentParts } from './runtime.ts';

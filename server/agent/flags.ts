@@ -1,9 +1,9 @@
 /**
  * The CLI adapter for `berth agent`: argv → raw flag values with node:util parseArgs. No rules live here;
- * lib/agent-config.ts validates, applies defaults and names the flag in every error.
+ * lib/agent/config.ts validates, applies defaults and names the flag in every error.
  */
 import { parseArgs } from 'node:util';
-import { AGENT_FLAG_DEFAULTS, type RawAgentFlags } from '../../lib/agent-config.ts';
+import { AGENT_FLAG_DEFAULTS, type RawAgentFlags } from '../../lib/agent/config.ts';
 
 const STRING_FLAGS = [
   'node', 'zone', 'extender', 'kubeconfig', 'token-file', 'interval', 'heartbeat', 'inventory-refresh', 'rate-window',

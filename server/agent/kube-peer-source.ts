@@ -3,11 +3,11 @@
  * Needs `list` on nodereports (the optional berth-agent-peers role in manifests/rbac/agent.yaml). A report whose
  * status is invalid is skipped and counted, like the HTTP source skips bad entries.
  */
-import { parseHostPort } from '../../lib/agent-config.ts';
-import { reportFromObject, NODE_REPORT_GROUP, NODE_REPORT_PLURAL, NODE_REPORT_VERSION } from '../../lib/node-report-resource.ts';
-import type { PeerCandidate } from '../../lib/peer-sample.ts';
-import { isRecord } from '../../lib/check.ts';
-import type { K8s, KubeConfig } from '../kube/client-node.ts';
+import { parseHostPort } from '../../lib/agent/config.ts';
+import { reportFromObject, NODE_REPORT_GROUP, NODE_REPORT_PLURAL, NODE_REPORT_VERSION } from '../../lib/core/node-report-resource.ts';
+import type { PeerCandidate } from '../../lib/agent/peer-sample.ts';
+import { isRecord } from '../../lib/core/check.ts';
+import type { K8s, KubeConfig } from '../common/client-node.ts';
 import type { PeerSource } from './latency/peer-source.ts';
 
 export function peersFromNodeReports(list: unknown): { peers: PeerCandidate[]; skipped: number } {

@@ -4,7 +4,7 @@
  * dashboards; change them only together.
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { CollectorName } from '../../lib/report.ts';
+import type { CollectorName } from '../../lib/core/report.ts';
 
 /** Seconds. Sub-millisecond resolution at the bottom for same-rack RTTs; the top covers the probe timeout. */
 export const PROBE_RTT_BUCKETS: readonly number[] = [0.00005, 0.0001, 0.00015, 0.0002, 0.0003, 0.0004, 0.0005, 0.00075, 0.001, 0.0015, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1];

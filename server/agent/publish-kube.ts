@@ -9,10 +9,10 @@
  *   2. the status, on every publish.
  * RBAC and the admission policy (manifests/) allow exactly these writes, and only for the node the agent runs on.
  */
-import { nodeReportObject, NODE_REPORT_GROUP, NODE_REPORT_PLURAL, NODE_REPORT_VERSION, type NodeOwner } from '../../lib/node-report-resource.ts';
-import type { NodeReport } from '../../lib/report.ts';
-import type { K8s, KubeConfig } from '../kube/client-node.ts';
-import { errorText } from '../kube/client-node.ts';
+import { nodeReportObject, NODE_REPORT_GROUP, NODE_REPORT_PLURAL, NODE_REPORT_VERSION, type NodeOwner } from '../../lib/core/node-report-resource.ts';
+import type { NodeReport } from '../../lib/core/report.ts';
+import type { K8s, KubeConfig } from '../common/client-node.ts';
+import { errorText } from '../common/client-node.ts';
 import { PublishError, type ReportPublisher } from './publish/publisher.ts';
 import { withDeadline } from './deadline.ts';
 

@@ -6,7 +6,7 @@
  * `lsblk` blocks the event loop for a moment and would otherwise show up as RTT on this node's own probes.
  * A collector's problem is logged once when it appears or changes, and once when it clears, not every round.
  */
-import { REPORT_API_VERSION, REPORT_LIMITS, type CollectorName, type CollectorProblem, type NicReport, type NodeReport, type NvmeDevice, type PeerRtt, type StoragePool } from '../../lib/report.ts';
+import { REPORT_API_VERSION, REPORT_LIMITS, type CollectorName, type CollectorProblem, type NicReport, type NodeReport, type NvmeDevice, type PeerRtt, type StoragePool } from '../../lib/core/report.ts';
 import type { Collected } from './collectors/collected.ts';
 import { type AgentClock, type AgentLog, errorMessage } from './deps.ts';
 import type { AgentMetrics } from './metrics.ts';

@@ -8,10 +8,10 @@
  */
 import { withDeadline } from './deadline.ts';
 import { networkInterfaces } from 'node:os';
-import { type AgentConfig, type AgentKubeConfig, formatHostPort } from '../../lib/agent-config.ts';
-import { backoffDelayMs } from '../../lib/jittered-backoff.ts';
-import type { CollectorProblem } from '../../lib/report.ts';
-import { errorText, type K8s, type KubeConfig, loadClientNode, loadKubeConfig } from '../kube/client-node.ts';
+import { type AgentConfig, type AgentKubeConfig, formatHostPort } from '../../lib/agent/config.ts';
+import { backoffDelayMs } from '../../lib/core/jittered-backoff.ts';
+import type { CollectorProblem } from '../../lib/core/report.ts';
+import { errorText, type K8s, type KubeConfig, loadClientNode, loadKubeConfig } from '../common/client-node.ts';
 import { BearerTokenFile } from './bearer-token.ts';
 import { NetworkCollector } from './collectors/network.ts';
 import { NvmeDeviceCollector } from './collectors/nvme-devices.ts';

@@ -3,9 +3,9 @@
  * in order (stop rounds → one final publish if a report is waiting → close the echo socket and metrics server).
  * startAgent() is the in-process entry for standalone mode; launchAgent() is shared with the CLI.
  */
-import { type AgentConfig, formatHostPort, type HostPort, validateAgentConfig } from '../../lib/agent-config.ts';
-import { describeProblems, type FieldProblem } from '../../lib/check.ts';
-import type { NodeReport } from '../../lib/report.ts';
+import { type AgentConfig, formatHostPort, type HostPort, validateAgentConfig } from '../../lib/agent/config.ts';
+import { describeProblems, type FieldProblem } from '../../lib/core/check.ts';
+import type { NodeReport } from '../../lib/core/report.ts';
 import { hostname } from 'node:os';
 import { AgentLoop } from './agent-loop.ts';
 import { type AgentDeps, errorMessage, realDeps } from './deps.ts';

@@ -1,5 +1,5 @@
-import type { ReportStore } from '../../lib/report-store.ts';
-import type { ClusterView } from '../cluster-view.ts';
+import type { ReportStore } from '../../lib/extender/report-store.ts';
+import type { ClusterView } from '../../lib/extender/ports.ts';
 
 /** Per-node gauge rows for a scrape, read straight from the store's views. */
 export function* nodeRows(store: ReportStore, cluster: ClusterView, ttlMs: number, nowMs: number): Generator<{ node: string; ageSeconds: number; nvmeFree: number; nvmeCapacity: number; reserved: number; linkSpeed: number | null; headroom: number | null; fresh: boolean }> {

@@ -1,7 +1,7 @@
 /**
  * buildApp(deps) → a fastify instance with every route, not yet listening, so tests drive it with inject().
  * Server timeouts follow kube-scheduler's client: Go keeps idle connections 90 s, so keep-alive must outlast it
- * or a POST can race a server-side close and count as a failed extender call (extender-protocol.md §5).
+ * or a POST can race a server-side close and count as a failed extender call (docs/protocol.md).
  */
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { SecureContextOptions } from 'node:tls';
@@ -13,7 +13,7 @@ import { healthRoutes } from './health.ts';
 import { installJsonParser } from './json-body.ts';
 import { prioritizeRoute } from './prioritize.ts';
 import { reportRoutes } from './reports.ts';
-import { ScoreMemo } from '../../lib/score-memo.ts';
+import { ScoreMemo } from '../../lib/extender/score-memo.ts';
 
 export interface BuildOptions {
   readonly logger?: FastifyServerOptions['logger'];

@@ -1,6 +1,6 @@
-import { describeProblems } from '../../lib/check.ts';
-import { BerthError } from '../../lib/errors.ts';
-import { parseExtenderArgs, type ExtenderArgs } from '../../lib/wire.ts';
+import { describeProblems } from '../../lib/core/check.ts';
+import { BerthError } from '../../lib/core/errors.ts';
+import { parseExtenderArgs, type ExtenderArgs } from '../../lib/extender/wire.ts';
 import type { AppDeps } from './deps.ts';
 
 /** Parses a verb's body or throws the 400 that names the bad field. */

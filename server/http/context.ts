@@ -2,10 +2,10 @@
  * Turns a parsed request into what the pure engine needs: the pod's facts, its needs and the request context.
  * Done once per request; filter, prioritize and explain then only read.
  */
-import { podNeeds, type NeedsResult } from '../../lib/needs.ts';
-import { podFacts, type PodFacts } from '../../lib/pod.ts';
-import { peerRefs, type RequestContext } from '../../lib/verdict.ts';
-import type { ExtenderArgs } from '../../lib/wire.ts';
+import { podNeeds, type NeedsResult } from '../../lib/extender/needs.ts';
+import { podFacts, type PodFacts } from '../../lib/extender/pod.ts';
+import { peerRefs, type RequestContext } from '../../lib/extender/verdict.ts';
+import type { ExtenderArgs } from '../../lib/extender/wire.ts';
 import type { AppDeps } from './deps.ts';
 
 export interface Prepared {

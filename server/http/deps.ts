@@ -1,10 +1,8 @@
-import type { ExtenderConfig } from '../../lib/config.ts';
-import type { ReportStore } from '../../lib/report-store.ts';
-import type { ClusterView } from '../cluster-view.ts';
-import type { ExtenderMetrics } from '../metrics.ts';
+import type { ExtenderConfig } from '../../lib/extender/config.ts';
+import type { ReportStore } from '../../lib/extender/report-store.ts';
+import type { ClusterView, ReportAuthenticator } from '../../lib/extender/ports.ts';
+import type { ExtenderMetrics } from './metrics.ts';
 
-/** Decides whether a caller may push reports, and for which node; null means anyone (standalone, loopback). */
-export type ReportAuthenticator = (authorization: string | undefined, node: string) => Promise<{ ok: true } | { ok: false; status: 401 | 403; reason: string }>;
 
 /** Everything the HTTP layer is built from. Time comes from `now`, so tests can move it. */
 export interface AppDeps {

@@ -3,7 +3,7 @@
  * extender error and shows only the status code in its event, so each 4xx is also logged with its message here.
  */
 import type { FastifyError, FastifyInstance } from 'fastify';
-import { BerthError, isBerthError } from '../../lib/errors.ts';
+import { BerthError, isBerthError } from '../../lib/core/errors.ts';
 
 export function toBerthError(err: FastifyError | Error, limit: number, contentType: string | undefined): BerthError {
   if (isBerthError(err)) return err;

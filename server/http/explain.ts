@@ -4,9 +4,9 @@
  *   /v1/explain?nvme=200Gi&bandwidth=10G&latency=500us&peers=app%3Dpg&nodes=a,b
  */
 import type { FastifyInstance } from 'fastify';
-import { explainNodes } from '../../lib/explain.ts';
-import { ANNOTATIONS } from '../../lib/needs.ts';
-import { BerthError } from '../../lib/errors.ts';
+import { explainNodes } from '../../lib/extender/explain.ts';
+import { ANNOTATIONS } from '../../lib/extender/needs.ts';
+import { BerthError } from '../../lib/core/errors.ts';
 import { extenderArgs } from './args.ts';
 import { prepare } from './context.ts';
 import type { AppDeps } from './deps.ts';

@@ -1,11 +1,11 @@
 import type { FastifyInstance } from 'fastify';
-import { filterNodes, rejectAll } from '../../lib/filter.ts';
-import { hasNeeds } from '../../lib/needs.ts';
+import { filterNodes, rejectAll } from '../../lib/extender/filter.ts';
+import { hasNeeds } from '../../lib/extender/needs.ts';
 import { extenderArgs } from './args.ts';
 import { prepare } from './context.ts';
 import type { AppDeps } from './deps.ts';
-import type { ScoreMemo } from '../../lib/score-memo.ts';
-import { BerthError } from '../../lib/errors.ts';
+import type { ScoreMemo } from '../../lib/extender/score-memo.ts';
+import { BerthError } from '../../lib/core/errors.ts';
 
 /**
  * Right after start berth knows no node yet (standalone: no report pushed; --kube: the first sync has not

@@ -5,7 +5,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import sjson from 'secure-json-parse';
-import { BerthError } from '../../lib/errors.ts';
+import { BerthError } from '../../lib/core/errors.ts';
 
 export function installJsonParser(app: FastifyInstance): void {
   app.removeAllContentTypeParsers();

@@ -1,10 +1,10 @@
 import type { FastifyInstance } from 'fastify';
-import { hasNeeds } from '../../lib/needs.ts';
-import { prioritizeNodes } from '../../lib/prioritize.ts';
+import { hasNeeds } from '../../lib/extender/needs.ts';
+import { prioritizeNodes } from '../../lib/extender/prioritize.ts';
 import { extenderArgs } from './args.ts';
 import { prepare } from './context.ts';
 import type { AppDeps } from './deps.ts';
-import type { ScoreMemo } from '../../lib/score-memo.ts';
+import type { ScoreMemo } from '../../lib/extender/score-memo.ts';
 
 export function prioritizeRoute(app: FastifyInstance, deps: AppDeps, memo: ScoreMemo): void {
   const { metrics } = deps;

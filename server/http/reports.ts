@@ -4,9 +4,9 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { createHash } from 'node:crypto';
-import { describeProblems, isRecord, type FieldProblem } from '../../lib/check.ts';
-import { BerthError } from '../../lib/errors.ts';
-import { parseReport, type NodeReport } from '../../lib/report.ts';
+import { describeProblems, isRecord, type FieldProblem } from '../../lib/core/check.ts';
+import { BerthError } from '../../lib/core/errors.ts';
+import { parseReport, type NodeReport } from '../../lib/core/report.ts';
 import type { AppDeps } from './deps.ts';
 
 const MAX_BATCH = 5000;

@@ -7,21 +7,21 @@
  * store and registry. Until the informers have synced, readiness says so and the scheduler is not routed here.
  */
 import type { Registry } from 'prom-client';
-import { ClusterState } from '../../lib/cluster-state.ts';
-import type { ExtenderConfig, KubeOptions } from '../../lib/config.ts';
-import { informersReadiness, type InformerHealth } from '../../lib/informer-health.ts';
-import { reportFromObject, statusWrittenAtMs } from '../../lib/node-report-resource.ts';
-import type { ReportStore } from '../../lib/report-store.ts';
-import { describeProblems } from '../../lib/check.ts';
-import type { ClusterView } from '../cluster-view.ts';
-import type { ReportAuthenticator } from '../http/deps.ts';
-import { errorText, loadClientNode, loadKubeConfig, type K8s, type KubeConfig } from './client-node.ts';
+import { ClusterState } from '../../lib/cluster/cluster-state.ts';
+import type { ExtenderConfig, KubeOptions } from '../../lib/extender/config.ts';
+import { informersReadiness, type InformerHealth } from '../../lib/cluster/informer-health.ts';
+import { reportFromObject, statusWrittenAtMs } from '../../lib/core/node-report-resource.ts';
+import type { ReportStore } from '../../lib/extender/report-store.ts';
+import { describeProblems } from '../../lib/core/check.ts';
+import type { ClusterView } from '../../lib/extender/ports.ts';
+import type { ReportAuthenticator } from '../../lib/extender/ports.ts';
+import { errorText, loadClientNode, loadKubeConfig, type K8s, type KubeConfig } from '../common/client-node.ts';
 import { registerKubeMetrics } from './metrics.ts';
 import { resourceDefs, type ResourceName } from './resources.ts';
 import { SupervisedInformer, type InformerSink } from './supervised-informer.ts';
 import { PUSH_AUDIENCE, tokenReviewAuthenticator, type ReviewResult } from './token-review.ts';
 
-/** Without NTP gone badly wrong, agent and extender clocks agree to well under this (lib/ledger.ts). */
+/** Without NTP gone badly wrong, agent and extender clocks agree to well under this (lib/cluster/ledger.ts). */
 const CLOCK_SKEW_MS = 1_000;
 const EXPIRE_EVERY_MS = 1_000;
 
@@ -94,7 +94,7 @@ export async function createKubeSide(config: ExtenderConfig, kube: KubeOptions, 
             }
             if (parsed.value === null) return;
             // Freshness from when the API server took the write, never later than now: a relist or a restart
-            // must not make an old report look new (lib/node-report-resource.ts).
+            // must not make an old report look new (lib/core/node-report-resource.ts).
             const written = statusWrittenAtMs(o);
             const receivedAt = written === null ? now() : Math.min(now(), written);
             if (store.ingest(parsed.value, receivedAt) === 'accepted') state.reportArrived(parsed.value.node, parsed.value.takenAt);

@@ -3,9 +3,9 @@
  * the informers' health and the ledger, so nothing on the event or request path touches prom-client.
  */
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import type { ClusterState } from '../../lib/cluster-state.ts';
-import { PROVISIONAL_OUTCOMES, RELEASE_REASONS } from '../../lib/ledger.ts';
-import type { InformerHealth } from '../../lib/informer-health.ts';
+import type { ClusterState } from '../../lib/cluster/cluster-state.ts';
+import { PROVISIONAL_OUTCOMES, RELEASE_REASONS } from '../../lib/cluster/ledger.ts';
+import type { InformerHealth } from '../../lib/cluster/informer-health.ts';
 
 export interface KubeMetricsSource {
   informers(): Iterable<{ readonly resource: string; readonly health: InformerHealth }>;

@@ -4,8 +4,8 @@
  * spec.volumeName says it is bound, and bound local volumes already pin pods through VolumeBinding.
  */
 import type { KubernetesListObject, KubernetesObject } from '@kubernetes/client-node';
-import { NODE_REPORT_GROUP, NODE_REPORT_PLURAL, NODE_REPORT_VERSION } from '../../lib/node-report-resource.ts';
-import type { K8s, KubeConfig } from './client-node.ts';
+import { NODE_REPORT_GROUP, NODE_REPORT_PLURAL, NODE_REPORT_VERSION } from '../../lib/core/node-report-resource.ts';
+import type { K8s, KubeConfig } from '../common/client-node.ts';
 
 export type ResourceName = 'nodereports' | 'pods' | 'persistentvolumeclaims' | 'storageclasses';
 

@@ -1,9 +1,9 @@
 /**
  * A client-node informer that does not stay down. client-node's ListWatch stops for good on any error but 410,
- * and a LIST has no timeout (libraries.md §4, landscape.md §6.4). This class runs one ListWatch "generation" at a
+ * and a LIST has no timeout. This class runs one ListWatch "generation" at a
  * time and replaces it:
  *
- *   on 'error'          after a jittered backoff, 1 s doubling to 30 s (lib/informer-health.ts);
+ *   on 'error'          after a jittered backoff, 1 s doubling to 30 s (lib/cluster/informer-health.ts);
  *   on a stall          when the API server has not been heard from for --watchdog-timeout: no event, no LIST and
  *                       no watch established (a quiet watch is re-established every 30 s, so silence that long
  *                       is a stuck connection); the phase goes 'down' at once, so readiness drops;
@@ -11,11 +11,11 @@
  *
  * Each generation starts with a fresh LIST (a new ListWatch has no resourceVersion). Objects from the previous
  * generation that the new LIST lacks are reported deleted, so the sink's caches converge whatever was missed.
- * The sink gets plain callbacks; health transitions are the pure functions in lib/informer-health.ts.
+ * The sink gets plain callbacks; health transitions are the pure functions in lib/cluster/informer-health.ts.
  */
 import type { KubernetesListObject, KubernetesObject } from '@kubernetes/client-node';
-import { failed, heardFrom, initialHealth, isStalled, relisting, restartDelayMs, synced, type InformerHealth } from '../../lib/informer-health.ts';
-import { errorText, type K8s, type KubeConfig } from './client-node.ts';
+import { failed, heardFrom, initialHealth, isStalled, relisting, restartDelayMs, synced, type InformerHealth } from '../../lib/cluster/informer-health.ts';
+import { errorText, type K8s, type KubeConfig } from '../common/client-node.ts';
 
 export interface InformerSink {
   /** `initial`: part of the first LIST, before this informer ever synced. */

@@ -1,5 +1,5 @@
 /**
- * Authenticates pushed reports in a cluster (landscape.md §7.4, option B). The agent sends a projected service
+ * Authenticates pushed reports in a cluster (docs/kubernetes.md, "The in-cluster push path"). The agent sends a projected service
  * account token with audience "berth"; berth asks the API server (TokenReview, same audience) who it belongs to and
  * accepts the report only if the token is the agent service account's and carries the node-name claim of the node
  * the report is about. The claim is what binds a token to one node: the kubelet mints it for the agent pod on that
@@ -10,7 +10,7 @@
  * is never cached.
  */
 import { createHash } from 'node:crypto';
-import type { ReportAuthenticator } from '../http/deps.ts';
+import type { ReportAuthenticator } from '../../lib/extender/ports.ts';
 
 export const PUSH_AUDIENCE = 'berth';
 export const NODE_NAME_CLAIM = 'authentication.kubernetes.io/node-name';

@@ -1,13 +1,13 @@
 /**
  * Replays every request kube-scheduler v1.30.6 sent during the recording (test/fixtures/NOTE.md) through the real
- * route stack and checks the answer against what kube-scheduler's decoder accepts (extender-protocol.md §4, §6.3):
+ * route stack and checks the answer against what kube-scheduler's decoder accepts (docs/protocol.md):
  * HTTP 200; in node-names mode a NodeNames subset of the request; in full-nodes mode the survivors in Nodes;
  * string reasons; Error ""; prioritize a top-level array of {Host, Score} with integer scores 0..10.
  */
 import t from 'tap';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { ANNOTATIONS } from '../../lib/needs.ts';
+import { ANNOTATIONS } from '../../lib/extender/needs.ts';
 import { report, testApp } from '../helpers/builders.ts';
 
 const ROOT = join(import.meta.dirname, '../fixtures/kube-scheduler-v1.30');

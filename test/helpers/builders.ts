@@ -2,14 +2,14 @@
  * Shared builders for tests and benchmarks: reports, pods, configs and an app wired to a movable clock.
  * Build fixtures here, never by copying scaffolding between test files.
  */
-import { parseExtenderConfig, type ExtenderConfig, type RawOptions } from '../../lib/config.ts';
-import { describeProblems } from '../../lib/check.ts';
-import { REPORT_API_VERSION, type NodeReport, type NicReport, type PeerRtt, type StoragePool } from '../../lib/report.ts';
-import { ReportStore } from '../../lib/report-store.ts';
-import { standaloneCluster, type ClusterView } from '../../server/cluster-view.ts';
+import { parseExtenderConfig, type ExtenderConfig, type RawOptions } from '../../lib/extender/config.ts';
+import { describeProblems } from '../../lib/core/check.ts';
+import { REPORT_API_VERSION, type NodeReport, type NicReport, type PeerRtt, type StoragePool } from '../../lib/core/report.ts';
+import { ReportStore } from '../../lib/extender/report-store.ts';
+import { standaloneCluster, type ClusterView } from '../../lib/extender/ports.ts';
 import { buildApp } from '../../server/http/app.ts';
 import type { AppDeps } from '../../server/http/deps.ts';
-import { createExtenderMetrics } from '../../server/metrics.ts';
+import { createExtenderMetrics } from '../../server/http/metrics.ts';
 import { nodeRows } from '../../server/extender/node-rows.ts';
 
 export const GiB = 2 ** 30;

@@ -8,10 +8,10 @@ import t from 'tap';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { validateAgentConfig } from '../../lib/agent-config.ts';
-import { OPTIONS, parseExtenderConfig, type ExtenderConfig } from '../../lib/config.ts';
+import { validateAgentConfig } from '../../lib/agent/config.ts';
+import { OPTIONS, parseExtenderConfig, type ExtenderConfig } from '../../lib/extender/config.ts';
 import { parseAgentFlags } from '../../server/agent/flags.ts';
-import { parseFlags } from '../../server/options.ts';
+import { parseFlags } from '../../server/common/options.ts';
 import { describe, loadShippedManifests, MANIFESTS, podSpecOf, type KubeObject } from '../helpers/manifests/render.ts';
 
 const shipped = await loadShippedManifests();

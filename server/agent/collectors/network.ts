@@ -10,8 +10,8 @@
  * speed: Mbit/s from the driver; -1, 0 or EINVAL (virtio, veth, lo, ifb) means "no speed" → null, never a guess.
  */
 import { readFile } from 'node:fs/promises';
-import type { NicReport } from '../../../lib/report.ts';
-import { NicRateSmoother } from '../../../lib/rate-smoothing.ts';
+import type { NicReport } from '../../../lib/core/report.ts';
+import { NicRateSmoother } from '../../../lib/agent/rate-smoothing.ts';
 import type { Collected } from './collected.ts';
 import { defaultRouteIfaceV4, defaultRouteIfaceV6 } from './default-route.ts';
 import { type HostPaths, readSysText } from './sysfs.ts';

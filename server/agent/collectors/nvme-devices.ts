@@ -6,7 +6,7 @@
  */
 import si from 'systeminformation';
 import { readdir } from 'node:fs/promises';
-import type { NvmeDevice } from '../../../lib/report.ts';
+import type { NvmeDevice } from '../../../lib/core/report.ts';
 import type { Collected } from './collected.ts';
 import { blockSizeBytes, diskModel, type HostPaths, isNvmeName } from './sysfs.ts';
 import type { AgentLog } from '../deps.ts';

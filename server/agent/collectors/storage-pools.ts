@@ -12,8 +12,8 @@
  * A pool that cannot be measured is left out of the report and named in `problems`; the others still report.
  */
 import { readFile, realpath, statfs } from 'node:fs/promises';
-import type { AgentPoolSpec } from '../../../lib/agent-config.ts';
-import type { StoragePool } from '../../../lib/report.ts';
+import type { AgentPoolSpec } from '../../../lib/agent/config.ts';
+import type { StoragePool } from '../../../lib/core/report.ts';
 import { errorMessage } from '../deps.ts';
 import type { Collected } from './collected.ts';
 import { type MountEntry, mountFor, parseMountinfo } from './mountinfo.ts';

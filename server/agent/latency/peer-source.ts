@@ -1,12 +1,12 @@
 /**
  * Where an agent learns whom to probe. Kept deliberately small so that the Kubernetes source (NodeReport objects)
  * can be added beside these two: list() returns every known peer with its zone and echo address; sampling,
- * self-exclusion and de-duplication happen in lib/peer-sample.ts.
+ * self-exclusion and de-duplication happen in lib/agent/peer-sample.ts.
  */
-import { Reader } from '../../../lib/check.ts';
-import type { PeerCandidate } from '../../../lib/peer-sample.ts';
-import { isNodeName } from '../../../lib/report.ts';
-import { parseHostPort } from '../../../lib/agent-config.ts';
+import { Reader } from '../../../lib/core/check.ts';
+import type { PeerCandidate } from '../../../lib/agent/peer-sample.ts';
+import { isNodeName } from '../../../lib/core/report.ts';
+import { parseHostPort } from '../../../lib/agent/config.ts';
 import { type BearerTokenFile, extenderHeaders } from '../bearer-token.ts';
 
 export interface PeerSource {

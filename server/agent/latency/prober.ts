@@ -1,7 +1,7 @@
 /**
- * One latency round: refresh the peer list when due, pick a bounded sample (lib/peer-sample.ts), send
+ * One latency round: refresh the peer list when due, pick a bounded sample (lib/agent/peer-sample.ts), send
  * `count` probes to each sampled peer through the echo socket, and fold the RTTs into per-peer windows
- * (lib/rtt-window.ts) that the report summarises as p50/p99.
+ * (lib/agent/rtt-window.ts) that the report summarises as p50/p99.
  *
  * Probes go out in `count` waves, all sampled peers at once per wave, the next wave after the previous one
  * settled; so a round takes about count × (slowest RTT), or count × timeout when a peer is silent. Peers that
@@ -9,10 +9,10 @@
  */
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
-import { type HostPort, parseHostPort } from '../../../lib/agent-config.ts';
-import { orderPeers, type OrderedPeers, type PeerCandidate, pickPeers } from '../../../lib/peer-sample.ts';
-import type { PeerRtt } from '../../../lib/report.ts';
-import { RttWindows } from '../../../lib/rtt-window.ts';
+import { type HostPort, parseHostPort } from '../../../lib/agent/config.ts';
+import { orderPeers, type OrderedPeers, type PeerCandidate, pickPeers } from '../../../lib/agent/peer-sample.ts';
+import type { PeerRtt } from '../../../lib/core/report.ts';
+import { RttWindows } from '../../../lib/agent/rtt-window.ts';
 import type { Collected } from '../collectors/collected.ts';
 import { errorMessage } from '../deps.ts';
 import type { EchoSocket } from './echo-socket.ts';

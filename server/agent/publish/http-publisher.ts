@@ -4,7 +4,7 @@
  * The optional bearer token (a projected ServiceAccount token, for the extender's TokenReview) is re-read from
  * its file when the file changes.
  */
-import type { NodeReport } from '../../../lib/report.ts';
+import type { NodeReport } from '../../../lib/core/report.ts';
 import { type BearerTokenFile, extenderHeaders } from '../bearer-token.ts';
 import { errorMessage } from '../deps.ts';
 import { PublishError, type ReportPublisher } from './publisher.ts';

@@ -3,15 +3,15 @@
  *
  *   - offer() replaces whatever is waiting; a report superseded before it was sent is not lost, it is outdated:
  *     the newer one carries the same fields, measured later;
- *   - a failed publish is retried after a capped, jittered backoff (lib/jittered-backoff.ts), and the retry
+ *   - a failed publish is retried after a capped, jittered backoff (lib/core/jittered-backoff.ts), and the retry
  *     sends the newest report, not the one that failed; new offers never cut a backoff short, so an extender
  *     that is down is not hammered once per round by every node;
  *   - stop() ends the backoff and makes one final attempt if a report is still waiting.
  *
  * Time (sleep) and randomness are injected, so tests drive retries deterministically.
  */
-import type { NodeReport } from '../../../lib/report.ts';
-import { backoffDelayMs } from '../../../lib/jittered-backoff.ts';
+import type { NodeReport } from '../../../lib/core/report.ts';
+import { backoffDelayMs } from '../../../lib/core/jittered-backoff.ts';
 import type { Sleep } from '../deps.ts';
 import type { ReportPublisher } from './publisher.ts';
 

@@ -3,7 +3,7 @@
  * beside the HTTP one: resolve when the receiver has accepted the report, throw when it has not.
  * Retrying, backoff and "latest wins" are not the publisher's job (see latest-wins-sender.ts).
  */
-import type { NodeReport } from '../../../lib/report.ts';
+import type { NodeReport } from '../../../lib/core/report.ts';
 
 export interface ReportPublisher {
   publish(report: NodeReport, signal: AbortSignal): Promise<void>;

@@ -3,9 +3,9 @@
  * that republishes each node's report as volumes are provisioned on it, and the numbers read back afterwards.
  */
 import * as k8s from '@kubernetes/client-node';
-import { REPORT_API_VERSION, type NodeReport } from '../../../lib/report.ts';
-import { SELECTED_NODE } from '../../../lib/claim-volumes.ts';
-import { parseQuantity } from '../../../lib/units.ts';
+import { REPORT_API_VERSION, type NodeReport } from '../../../lib/core/report.ts';
+import { SELECTED_NODE } from '../../../lib/cluster/claim-volumes.ts';
+import { parseQuantity } from '../../../lib/core/units.ts';
 import { KubeReportPublisher } from '../../../server/agent/publish-kube.ts';
 import { model } from '../harness/control-plane.ts';
 import type { TestProvisioner } from './kube-fixtures.ts';

@@ -6,8 +6,8 @@
  */
 import t from 'tap';
 import * as k8s from '@kubernetes/client-node';
-import { NODE_REPORT_GROUP, NODE_REPORT_PLURAL, NODE_REPORT_VERSION } from '../../../lib/node-report-resource.ts';
-import { ANNOTATIONS } from '../../../lib/needs.ts';
+import { NODE_REPORT_GROUP, NODE_REPORT_PLURAL, NODE_REPORT_VERSION } from '../../../lib/core/node-report-resource.ts';
+import { ANNOTATIONS } from '../../../lib/extender/needs.ts';
 import { KubeReportPublisher, FIELD_MANAGER } from '../../../server/agent/publish-kube.ts';
 import { PublishError } from '../../../server/agent/publish/publisher.ts';
 import { report, pod } from '../../helpers/builders.ts';

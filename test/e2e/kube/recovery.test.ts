@@ -9,8 +9,8 @@
  */
 import t, { type Test } from 'tap';
 import * as k8s from '@kubernetes/client-node';
-import { ANNOTATIONS } from '../../../lib/needs.ts';
-import { RESTART_MAX_MS } from '../../../lib/informer-health.ts';
+import { ANNOTATIONS } from '../../../lib/extender/needs.ts';
+import { RESTART_MAX_MS } from '../../../lib/cluster/informer-health.ts';
 import { KubeReportPublisher } from '../../../server/agent/publish-kube.ts';
 import { pod } from '../../helpers/builders.ts';
 import { e2eGate, startControlPlane, waitFor, type ControlPlane } from '../harness/control-plane.ts';

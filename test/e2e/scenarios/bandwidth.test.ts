@@ -8,7 +8,7 @@
  */
 import t from 'tap';
 import type { V1Affinity } from '@kubernetes/client-node';
-import { formatBitRate } from '../../../lib/units.ts';
+import { formatBitRate } from '../../../lib/core/units.ts';
 import { Gbps } from '../../helpers/builders.ts';
 import { e2eGate, startControlPlane } from '../harness/control-plane.ts';
 import { startBerth, sumSamples } from './berth-process.ts';

@@ -6,7 +6,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { NodeReport } from '../../../lib/report.ts';
+import type { NodeReport } from '../../../lib/core/report.ts';
 import { freePort } from '../harness/ports.ts';
 import { ManagedProcess } from '../harness/processes.ts';
 

@@ -14,7 +14,7 @@
  */
 import t from 'tap';
 import type { V1Affinity } from '@kubernetes/client-node';
-import { isRecord } from '../../../lib/check.ts';
+import { isRecord } from '../../../lib/core/check.ts';
 import { e2eGate, startControlPlane } from '../harness/control-plane.ts';
 import { startBerth, startWireTap, type Exchange } from './berth-process.ts';
 import { MODES, PodWatch, StandInAgents, loadShippedConfig, scenarioPod, schedulerConfig, schedulerConfigWithoutBerth } from './scenario.ts';

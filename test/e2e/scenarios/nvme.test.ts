@@ -12,7 +12,7 @@
  * which a report alone never causes (berth is not an API object kube-scheduler watches).
  */
 import t from 'tap';
-import { formatBytes } from '../../../lib/units.ts';
+import { formatBytes } from '../../../lib/core/units.ts';
 import { GiB } from '../../helpers/builders.ts';
 import { e2eGate, startControlPlane } from '../harness/control-plane.ts';
 import { startBerth, sumSamples } from './berth-process.ts';

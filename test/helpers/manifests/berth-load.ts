@@ -4,8 +4,8 @@
  * peer latency, pods with no needs, the odd malformed request). Bounded in time and count; loopback only.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { nodeReportObject } from '../../../lib/node-report-resource.ts';
-import type { NodeReport } from '../../../lib/report.ts';
+import { nodeReportObject } from '../../../lib/core/node-report-resource.ts';
+import type { NodeReport } from '../../../lib/core/report.ts';
 import { Gbps, pod, report, seededRandom } from '../builders.ts';
 import type { ApiClient } from './apiserver.ts';
 

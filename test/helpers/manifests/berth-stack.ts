@@ -6,7 +6,7 @@
  *  - two real node agents publishing to the standalone extender and probing each other's UDP echo.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { parseExtenderConfig, type RawOptions } from '../../../lib/config.ts';
+import { parseExtenderConfig, type RawOptions } from '../../../lib/extender/config.ts';
 import { realDeps } from '../../../server/agent/deps.ts';
 import { startAgent, type RunningAgent } from '../../../server/agent/start.ts';
 import { startExtender, type RunningExtender } from '../../../server/extender/run.ts';

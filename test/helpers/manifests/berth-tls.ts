@@ -6,7 +6,7 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { parse, stringify } from 'yaml';
-import { parseExtenderConfig } from '../../../lib/config.ts';
+import { parseExtenderConfig } from '../../../lib/extender/config.ts';
 import { startExtender, type RunningExtender } from '../../../server/extender/run.ts';
 import { REPO } from './render.ts';
 

@@ -7,10 +7,10 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parser } from '@prometheus-io/lezer-promql';
 import { Histogram, Registry, Summary } from 'prom-client';
-import { ClusterState } from '../../../lib/cluster-state.ts';
+import { ClusterState } from '../../../lib/cluster/cluster-state.ts';
 import { AgentMetrics } from '../../../server/agent/metrics.ts';
 import { registerKubeMetrics } from '../../../server/kube/metrics.ts';
-import { createExtenderMetrics } from '../../../server/metrics.ts';
+import { createExtenderMetrics } from '../../../server/http/metrics.ts';
 import { MANIFESTS } from './render.ts';
 
 export const DASHBOARDS_DIR = join(MANIFESTS, 'monitoring', 'dashboards');

@@ -3,10 +3,10 @@
  * config, not an API object. This one is written from k8s.io/kube-scheduler/config/v1/types.go, closed at every
  * level (kube-scheduler decodes strictly: an unknown or mis-cased key such as enableHttps is fatal), followed by the
  * scheduler's own semantic rules for extenders (pkg/scheduler/apis/config/validation) and berth's project rules
- * (extender-protocol.md §8, landscape.md §8.3).
+ * (docs/protocol.md, "The extenders section").
  */
 import { Ajv, type ErrorObject } from 'ajv';
-import { parseDurationUs } from '../../../lib/units.ts';
+import { parseDurationUs } from '../../../lib/core/units.ts';
 
 const closed = (properties: Record<string, unknown>, extra: Record<string, unknown> = {}): Record<string, unknown> => ({ type: 'object', additionalProperties: false, properties, ...extra });
 const str = { type: 'string' };

@@ -4,7 +4,7 @@
  * and the publisher is an in-memory recorder behind the real LatestWinsSender.
  */
 import t from 'tap';
-import type { NodeReport, StoragePool } from '../../../lib/report.ts';
+import type { NodeReport, StoragePool } from '../../../lib/core/report.ts';
 import { AgentLoop } from '../../../server/agent/agent-loop.ts';
 import { AgentMetrics } from '../../../server/agent/metrics.ts';
 import { LatestWinsSender } from '../../../server/agent/publish/latest-wins-sender.ts';

@@ -1,7 +1,7 @@
 /** docs/agent.md and `berth agent --help` list every flag the parser accepts, with the defaults the config applies. */
 import t from 'tap';
 import { readFile } from 'node:fs/promises';
-import { AGENT_FLAG_DEFAULTS } from '../../../lib/agent-config.ts';
+import { AGENT_FLAG_DEFAULTS } from '../../../lib/agent/config.ts';
 import { AGENT_FLAG_NAMES, AGENT_HELP } from '../../../server/agent/flags.ts';
 
 const doc = await readFile(new URL('../../../docs/agent.md', import.meta.url), 'utf8');

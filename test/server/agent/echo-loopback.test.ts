@@ -6,7 +6,7 @@
 import t from 'tap';
 import { createSocket } from 'node:dgram';
 import { performance } from 'node:perf_hooks';
-import { type NodeReport, parseReport } from '../../../lib/report.ts';
+import { type NodeReport, parseReport } from '../../../lib/core/report.ts';
 import { EchoSocket } from '../../../server/agent/latency/echo-socket.ts';
 import { encodeEchoPacket, ECHO_REQUEST } from '../../../server/agent/latency/echo-packet.ts';
 import { HttpPeerSource, StaticPeerSource } from '../../../server/agent/latency/peer-source.ts';

@@ -1,8 +1,8 @@
 /** `berth agent --once --json` as an operator runs it: a real process, real collectors, the report validated by parseReport. */
 import t from 'tap';
 import { execFile } from 'node:child_process';
-import { parseReport } from '../../../lib/report.ts';
-import { describeProblems } from '../../../lib/check.ts';
+import { parseReport } from '../../../lib/core/report.ts';
+import { describeProblems } from '../../../lib/core/check.ts';
 
 const BIN = new URL('../../../server/agent/bin.ts', import.meta.url).pathname;
 function run(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<{ code: number; stdout: string; stderr: string }> {

@@ -1,6 +1,6 @@
 import t from 'tap';
-import { ANNOTATIONS } from '../../../lib/needs.ts';
-import type { ClusterView } from '../../../server/cluster-view.ts';
+import { ANNOTATIONS } from '../../../lib/extender/needs.ts';
+import type { ClusterView } from '../../../lib/extender/ports.ts';
 import { GiB, pod, report, testApp } from '../../helpers/builders.ts';
 
 t.test('readiness follows report freshness and cluster sync', async (t) => {

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { ANNOTATIONS } from '../../../lib/needs.ts';
+import { ANNOTATIONS } from '../../../lib/extender/needs.ts';
 import { GiB, pod, report, testApp } from '../../helpers/builders.ts';
 
 const reports = [

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { nodeReportObject } from '../../../lib/node-report-resource.ts';
+import { nodeReportObject } from '../../../lib/core/node-report-resource.ts';
 import { peersFromNodeReports } from '../../../server/agent/kube-peer-source.ts';
 import { report } from '../../helpers/builders.ts';
 

@@ -14,7 +14,7 @@ function loadedModules(argv: string[]): string[] {
     const seen = [];
     registerHooks({ resolve(specifier, context, next) { const r = next(specifier, context); seen.push(r.url); return r; } });
     const { startExtender } = await import('./server/extender/run.ts');
-    const { parseExtenderConfig } = await import('./lib/config.ts');
+    const { parseExtenderConfig } = await import('./lib/extender/config.ts');
     const parsed = parseExtenderConfig(${JSON.stringify(Object.fromEntries(argv.map((a) => a.split('='))))});
     if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));
     const running = await startExtender(parsed.value, { logger: false });
