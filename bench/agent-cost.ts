@@ -34,18 +34,39 @@ const INTERVAL_S = 10;
 const ROUNDS_PER_DAY = 86_400 / INTERVAL_S;
 const CLK_TCK = 100; // USER_HZ on Linux: /proc/<pid>/stat times are in 1/100 s
 
-interface ChildHello { probePorts: number[]; sinkPort: number }
+interface ChildHello {
+  probePorts: number[];
+  sinkPort: number;
+}
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { rounds: { type: 'string', default: '60' }, peers: { type: 'string', default: '24' }, lvm: { type: 'boolean', default: false } } });
+  const { values } = parseArgs({
+    options: {
+      rounds: { type: 'string', default: '60' },
+      peers: { type: 'string', default: '24' },
+      lvm: { type: 'boolean', default: false },
+    },
+  });
   const rounds = Number(values.rounds);
   const peerCount = Number(values.peers);
-  const child = fork(new URL(import.meta.url).pathname, ['--peers-child', String(peerCount)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  const hello = await new Promise<ChildHello>((resolve) => child.once('message', (m) => { resolve(m as ChildHello); }));
+  const child = fork(new URL(import.meta.url).pathname, ['--peers-child', String(peerCount)], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const hello = await new Promise<ChildHello>((resolve) =>
+    child.once('message', (m) => {
+      resolve(m as ChildHello);
+    }),
+  );
   const peers = hello.probePorts.map((p, i) => `peer-${i}=127.0.0.1:${p}`).join(',');
   const flags = {
-    node: 'bench-node', zone: 'z1', extender: `http://127.0.0.1:${hello.sinkPort}`, pool: ['root=mount:/', ...(values.lvm ? ['vg=lvm:vg0'] : [])],
-    ...(peerCount > 0 ? { peers: [peers] } : { 'peer-source': 'none' }), 'probe-listen': '127.0.0.1:0', 'probe-zone-peers': '16', 'probe-other-peers': '8',
+    node: 'bench-node',
+    zone: 'z1',
+    extender: `http://127.0.0.1:${hello.sinkPort}`,
+    pool: ['root=mount:/', ...(values.lvm ? ['vg=lvm:vg0'] : [])],
+    ...(peerCount > 0 ? { peers: [peers] } : { 'peer-source': 'none' }),
+    'probe-listen': '127.0.0.1:0',
+    'probe-zone-peers': '16',
+    'probe-other-peers': '8',
   };
   const checked = validateAgentConfig({ flags, env: {}, hostname: 'bench' });
   if (!checked.ok) throw new Error(JSON.stringify(checked.problems));
@@ -89,7 +110,14 @@ async function main(): Promise<void> {
   // For the README: what the systeminformation calls this agent avoids on the periodic path would cost.
   const compare = {
     // networkStats caches for 500 ms: space the calls as a poller would, or the cache is what gets measured.
-    'si.networkStats(nic)': await measure(3, async () => { await new Promise((r) => setTimeout(r, 600)); return si.networkStats(nic); }, true),
+    'si.networkStats(nic)': await measure(
+      3,
+      async () => {
+        await new Promise((r) => setTimeout(r, 600));
+        return si.networkStats(nic);
+      },
+      true,
+    ),
     'si.networkInterfaces()': await measure(3, () => si.networkInterfaces()),
     'si.fsSize()': await measure(10, () => si.fsSize()),
     'si.blockDevices()': refresh,
@@ -97,16 +125,29 @@ async function main(): Promise<void> {
 
   const result = {
     machine: `${/model name\s*:\s*(.*)/.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? '?'}, ${cpuCount()} CPUs, Node ${process.version}`,
-    rounds, peersProbed: Math.min(peerCount, 24), probesSentPerRound: probesPerRound, probesAnsweredPerRound: probesPerRound,
-    perRound: { ownCpuMs: round2(ownMs / rounds), childCpuMs: round2(kidsMs / rounds), wallMs: round2(wallMs / rounds) },
+    rounds,
+    peersProbed: Math.min(peerCount, 24),
+    probesSentPerRound: probesPerRound,
+    probesAnsweredPerRound: probesPerRound,
+    perRound: {
+      ownCpuMs: round2(ownMs / rounds),
+      childCpuMs: round2(kidsMs / rounds),
+      wallMs: round2(wallMs / rounds),
+    },
     inventoryRefresh: { cpuMs: round2(refresh.cpuMs), perDay: refreshesPerDay },
     perDayAt10s: { cpuSeconds: round2(dayCpuS), percentOfOneCore: round2((dayCpuS / 86_400) * 100) },
     // RssFile is mostly the node binary's own text (file-backed, reclaimable, the same for every Node 24 process);
     // RssAnon is what the agent itself allocates. This bench runs under Node's type stripping, which adds ~17 MiB.
-    rssMiB: { max: mib(Math.max(...rss.map((m) => m.rss))), anonMax: mib(Math.max(...rss.map((m) => m.anon))), fileMax: mib(Math.max(...rss.map((m) => m.file))) },
+    rssMiB: {
+      max: mib(Math.max(...rss.map((m) => m.rss))),
+      anonMax: mib(Math.max(...rss.map((m) => m.anon))),
+      fileMax: mib(Math.max(...rss.map((m) => m.file))),
+    },
     heapUsedMiB: mib(process.memoryUsage().heapUsed),
     targets: { percentOfOneCore: 1, rssMiB: 60 },
-    avoidedCalls: Object.fromEntries(Object.entries(compare).map(([k, v]) => [k, { cpuMsPerCall: round2(v.cpuMs), wallMsPerCall: round2(v.wallMs) }])),
+    avoidedCalls: Object.fromEntries(
+      Object.entries(compare).map(([k, v]) => [k, { cpuMsPerCall: round2(v.cpuMs), wallMsPerCall: round2(v.wallMs) }]),
+    ),
   };
   process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
   await parts.close();
@@ -114,17 +155,28 @@ async function main(): Promise<void> {
 }
 
 /** CPU (own + children) and wall time per call. With `spaced`, the wall time includes the caller's pause and is not meaningful. */
-async function measure(n: number, fn: () => Promise<unknown>, spaced = false): Promise<{ cpuMs: number; wallMs: number }> {
+async function measure(
+  n: number,
+  fn: () => Promise<unknown>,
+  spaced = false,
+): Promise<{ cpuMs: number; wallMs: number }> {
   await fn();
   const c0 = process.cpuUsage();
   const k0 = childCpuMs();
   const t0 = performance.now();
   for (let i = 0; i < n; i++) await fn();
   const c = process.cpuUsage(c0);
-  return { cpuMs: ((c.user + c.system) / 1000 + childCpuMs() - k0) / n, wallMs: spaced ? Number.NaN : (performance.now() - t0) / n };
+  return {
+    cpuMs: ((c.user + c.system) / 1000 + childCpuMs() - k0) / n,
+    wallMs: spaced ? Number.NaN : (performance.now() - t0) / n,
+  };
 }
 
-interface MemoryStatus { rss: number; anon: number; file: number }
+interface MemoryStatus {
+  rss: number;
+  anon: number;
+  file: number;
+}
 function memoryStatus(): MemoryStatus {
   const status = readFileSync('/proc/self/status', 'utf8');
   const kb = (key: string): number => Number(new RegExp(`${key}:\\s+(\\d+) kB`).exec(status)?.[1] ?? Number.NaN) * 1024;
@@ -148,17 +200,36 @@ const mib = (b: number): number => round2(b / 2 ** 20);
 /** The peers (echo responders), the report sink, and a source of incoming probes: all outside the measured process. */
 async function runPeersChild(): Promise<void> {
   const n = Number(process.argv[process.argv.indexOf('--peers-child') + 1]);
-  const sockets = await Promise.all(Array.from({ length: n }, (_, i) => EchoSocket.open({ listen: { host: '127.0.0.1', port: 0 }, monotonicMs: () => performance.now(), random: () => (i + 1) / (n + 2) })));
-  const sink = createServer((req, res) => { req.resume(); req.on('end', () => { res.writeHead(202).end(); }); });
-  await new Promise<void>((r) => { sink.listen(0, '127.0.0.1', r); });
+  const sockets = await Promise.all(
+    Array.from({ length: n }, (_, i) =>
+      EchoSocket.open({
+        listen: { host: '127.0.0.1', port: 0 },
+        monotonicMs: () => performance.now(),
+        random: () => (i + 1) / (n + 2),
+      }),
+    ),
+  );
+  const sink = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      res.writeHead(202).end();
+    });
+  });
+  await new Promise<void>((r) => {
+    sink.listen(0, '127.0.0.1', r);
+  });
   const blaster = createSocket('udp4');
   const ipc = process as unknown as ChildProcess & { send: (m: unknown) => void };
   ipc.on('message', (m: { blast: number; count: number }) => {
-    for (let i = 0; i < m.count; i++) blaster.send(encodeEchoPacket({ type: ECHO_REQUEST, session: 1, nonce: i }), m.blast, '127.0.0.1');
+    for (let i = 0; i < m.count; i++)
+      blaster.send(encodeEchoPacket({ type: ECHO_REQUEST, session: 1, nonce: i }), m.blast, '127.0.0.1');
   });
   blaster.on('message', () => undefined);
   const addr = sink.address();
-  ipc.send({ probePorts: sockets.map((s) => s.address.port), sinkPort: typeof addr === 'object' && addr ? addr.port : 0 } satisfies ChildHello);
+  ipc.send({
+    probePorts: sockets.map((s) => s.address.port),
+    sinkPort: typeof addr === 'object' && addr ? addr.port : 0,
+  } satisfies ChildHello);
 }
 
 if (process.argv.includes('--peers-child')) await runPeersChild();

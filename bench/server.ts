@@ -13,8 +13,16 @@ const kind = process.argv[2];
 if (kind === 'berth') {
   // As in a cluster: the pod's three peers already run on known nodes, so the latency term is computed too.
   const peers = [nodeName(0), nodeName(1), nodeName(2)];
-  const cluster = { claimVolumes: () => [], peerNodes: () => peers, reserved: () => [], readiness: () => ({ ready: true, reason: '' }) };
-  const running = await startExtender(config({ listen: '127.0.0.1:0', 'shutdown-delay': '0s', 'log-level': 'error' }), { logger: false, cluster });
+  const cluster = {
+    claimVolumes: () => [],
+    peerNodes: () => peers,
+    reserved: () => [],
+    readiness: () => ({ ready: true, reason: '' }),
+  };
+  const running = await startExtender(config({ listen: '127.0.0.1:0', 'shutdown-delay': '0s', 'log-level': 'error' }), {
+    logger: false,
+    cluster,
+  });
   for (const r of clusterReports()) running.deps.store.ingest(r, Date.now());
   process.stdout.write(`${new URL(running.url).port}\n`);
 } else if (kind === 'noop') {

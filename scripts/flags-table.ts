@@ -3,6 +3,8 @@ import { OPTIONS } from '../lib/extender/config.ts';
 
 const rows = ['| flag | default | meaning |', '|---|---|---|'];
 for (const [name, spec] of Object.entries(OPTIONS)) {
-  rows.push(`| \`--${name}\` | ${spec.default === '' ? '' : `\`${String(spec.default)}\``} | ${spec.help.replaceAll('|', '\\|')} |`);
+  rows.push(
+    `| \`--${name}\` | ${spec.default === '' ? '' : `\`${String(spec.default)}\``} | ${spec.help.replaceAll('|', '\\|')} |`,
+  );
 }
 process.stdout.write(`${rows.join('\n')}\n`);

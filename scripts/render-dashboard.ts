@@ -25,13 +25,21 @@ export interface DashboardData {
       type: string;
       title: string;
       unit: string;
-      targets: { refId: string; legendFormat: string; result: { metric: Record<string, string>; values?: [number, string][] }[] }[];
+      targets: {
+        refId: string;
+        legendFormat: string;
+        result: { metric: Record<string, string>; values?: [number, string][] }[];
+      }[];
     }[];
   }[];
 }
 
 type Panel = DashboardData['dashboards'][number]['panels'][number];
-interface Point { t: number; v: number; s: string }
+interface Point {
+  t: number;
+  v: number;
+  s: string;
+}
 
 /** Display scale per Grafana unit, so axes read "ms" and "GiB" instead of 0.00012 and 5.4e11. */
 const UNITS: Record<string, { factor: number; label: string; format?: string }> = {
@@ -50,9 +58,17 @@ function legend(format: string, metric: Record<string, string>, refId: string): 
 
 function points(panel: Panel): Point[] {
   const unit = UNITS[panel.unit] ?? { factor: 1, label: '' };
-  return panel.targets.flatMap((target) => target.result.flatMap((series) => (series.values ?? [])
-    .map(([t, v]) => ({ t: t * 1000, v: Number(v) * unit.factor, s: legend(target.legendFormat, series.metric, target.refId) }))
-    .filter((p) => Number.isFinite(p.v))));
+  return panel.targets.flatMap((target) =>
+    target.result.flatMap((series) =>
+      (series.values ?? [])
+        .map(([t, v]) => ({
+          t: t * 1000,
+          v: Number(v) * unit.factor,
+          s: legend(target.legendFormat, series.metric, target.refId),
+        }))
+        .filter((p) => Number.isFinite(p.v)),
+    ),
+  );
 }
 
 /** Cumulative `le` buckets per timestamp → the count in each bucket alone. */
@@ -67,7 +83,12 @@ function heatmapCells(panel: Panel): { t: number; le: string; order: number; n: 
     buckets.sort((a, b) => a.le - b.le);
     buckets.forEach((b, i) => {
       const below = i === 0 ? 0 : (buckets[i - 1]?.v ?? 0);
-      const label = b.le === Infinity ? '+Inf' : b.le < 0.001 ? `${Math.round(b.le * 1e6)}µs` : `${+(b.le * 1000).toPrecision(3)}ms`;
+      const label =
+        b.le === Infinity
+          ? '+Inf'
+          : b.le < 0.001
+            ? `${Math.round(b.le * 1e6)}µs`
+            : `${+(b.le * 1000).toPrecision(3)}ms`;
       cells.push({ t: t * 1000, le: label, order: i, n: Math.max(0, b.v - below) });
     });
   }
@@ -78,15 +99,28 @@ function panelSpec(panel: Panel, width: number): Record<string, unknown> {
   const unit = UNITS[panel.unit] ?? { factor: 1, label: '', format: '~s' };
   const title = { text: panel.title, fontSize: 13, anchor: 'start' };
   const time = { field: 't', type: 'temporal', title: null, axis: { format: '%H:%M:%S', labelAngle: 0, tickCount: 4 } };
-  const yAxis = { title: unit.label === '' ? null : unit.label, ...(unit.format === undefined ? {} : { axis: { format: unit.format } }) };
+  const yAxis = {
+    title: unit.label === '' ? null : unit.label,
+    ...(unit.format === undefined ? {} : { axis: { format: unit.format } }),
+  };
   const colorLegend = { title: null, orient: 'bottom', columns: 2, labelLimit: 200, symbolSize: 60, labelFontSize: 10 };
   if (panel.type === 'heatmap') {
     return {
-      title, width, height: 150, data: { values: heatmapCells(panel) }, mark: 'rect',
+      title,
+      width,
+      height: 150,
+      data: { values: heatmapCells(panel) },
+      mark: 'rect',
       encoding: {
         x: { ...time, timeUnit: 'hoursminutesseconds' },
         y: { field: 'le', type: 'ordinal', title: 'RTT bucket', sort: { field: 'order', order: 'descending' } },
-        color: { field: 'n', type: 'quantitative', title: 'probes', scale: { scheme: 'oranges' }, legend: { orient: 'right', gradientLength: 100 } },
+        color: {
+          field: 'n',
+          type: 'quantitative',
+          title: 'probes',
+          scale: { scheme: 'oranges' },
+          legend: { orient: 'right', gradientLength: 100 },
+        },
       },
     };
   }
@@ -95,7 +129,10 @@ function panelSpec(panel: Panel, width: number): Record<string, unknown> {
     const last = new Map<string, number>();
     for (const p of data) last.set(p.s, p.v);
     return {
-      title, width, height: 26 * Math.max(1, last.size), data: { values: [...last].map(([s, v]) => ({ s, v })) },
+      title,
+      width,
+      height: 26 * Math.max(1, last.size),
+      data: { values: [...last].map(([s, v]) => ({ s, v })) },
       mark: { type: 'bar', color: '#3274d9' },
       encoding: { y: { field: 's', type: 'nominal', title: null }, x: { field: 'v', type: 'quantitative', ...yAxis } },
     };
@@ -103,7 +140,11 @@ function panelSpec(panel: Panel, width: number): Record<string, unknown> {
   // An all-zero series (no restarts, no errors) would give vega an empty domain and a "NaN" axis.
   const flat = data.every((p) => p.v === 0);
   return {
-    title, width, height: 150, data: { values: data }, mark: { type: 'line', strokeWidth: 1.5, interpolate: 'monotone' },
+    title,
+    width,
+    height: 150,
+    data: { values: data },
+    mark: { type: 'line', strokeWidth: 1.5, interpolate: 'monotone' },
     encoding: {
       x: time,
       y: { field: 'v', type: 'quantitative', ...yAxis, ...(flat ? { scale: { domain: [0, 1] } } : {}) },
@@ -118,16 +159,32 @@ export async function renderDashboardPng(data: DashboardData, file: string): Pro
   if (dashboard === undefined) throw new Error(`no data for ${file}`);
   const spec = {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title: { text: `${dashboard.title} — ${Math.round(data.endS - data.startS)} s of real Prometheus data`, fontSize: 16, anchor: 'start' },
-    background: 'white', padding: 16, columns: 3, spacing: 28,
+    title: {
+      text: `${dashboard.title} — ${Math.round(data.endS - data.startS)} s of real Prometheus data`,
+      fontSize: 16,
+      anchor: 'start',
+    },
+    background: 'white',
+    padding: 16,
+    columns: 3,
+    spacing: 28,
     concat: dashboard.panels.map((p) => panelSpec(p, 340)),
     resolve: { scale: { color: 'independent', x: 'independent', y: 'independent' }, legend: { color: 'independent' } },
-    config: { font: 'DejaVu Sans', view: { stroke: '#ddd' }, axis: { labelFontSize: 10, titleFontSize: 11, gridColor: '#eee' } },
+    config: {
+      font: 'DejaVu Sans',
+      view: { stroke: '#ddd' },
+      axis: { labelFontSize: 10, titleFontSize: 11, gridColor: '#eee' },
+    },
   } as unknown as TopLevelSpec;
   const view = new vega.View(vega.parse(compile(spec).spec), { renderer: 'none' });
   const svg = await view.toSVG();
   view.finalize();
-  const png = new Resvg(svg, { fitTo: { mode: 'zoom', value: 1.5 }, font: { loadSystemFonts: true, defaultFontFamily: 'DejaVu Sans' } }).render().asPng();
+  const png = new Resvg(svg, {
+    fitTo: { mode: 'zoom', value: 1.5 },
+    font: { loadSystemFonts: true, defaultFontFamily: 'DejaVu Sans' },
+  })
+    .render()
+    .asPng();
   return Buffer.from(png);
 }
 

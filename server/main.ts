@@ -13,12 +13,16 @@ Commands:
 export async function main(argv: readonly string[]): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
-    case 'extender': return runExtenderCommand(rest);
+    case 'extender':
+      return runExtenderCommand(rest);
     case 'agent': {
       const { runAgentCommand } = await import('./agent/cli.ts');
       return runAgentCommand(rest);
     }
-    case undefined: case '--help': case '-h': case 'help':
+    case undefined:
+    case '--help':
+    case '-h':
+    case 'help':
       process.stdout.write(USAGE);
       return command === undefined ? 2 : 0;
     default:
@@ -28,8 +32,13 @@ export async function main(argv: readonly string[]): Promise<number> {
 }
 
 if (import.meta.main) {
-  main(process.argv.slice(2)).then((code) => { process.exitCode = code; }, (e: unknown) => {
-    process.stderr.write(`berth: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
-    process.exitCode = 1;
-  });
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (e: unknown) => {
+      process.stderr.write(`berth: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+      process.exitCode = 1;
+    },
+  );
 }

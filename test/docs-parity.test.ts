@@ -23,13 +23,23 @@ function section(text: string, name: string): string {
 }
 
 function tableRows(text: string): string[][] {
-  return text.split('\n').filter((l) => l.startsWith('|') && !l.startsWith('|---')).slice(1)
-    .map((l) => l.slice(1, -1).split('|').map((c) => c.trim()));
+  return text
+    .split('\n')
+    .filter((l) => l.startsWith('|') && !l.startsWith('|---'))
+    .slice(1)
+    .map((l) =>
+      l
+        .slice(1, -1)
+        .split('|')
+        .map((c) => c.trim()),
+    );
 }
 
 t.test('README flag table matches the options table, both ways, with defaults', async (t) => {
   const rows = tableRows(section(readme, 'extender-flags'));
-  const documented = new Map(rows.map(([flag = '', def = '']) => [flag.replaceAll('`', '').replace(/^--/, ''), def.replaceAll('`', '')]));
+  const documented = new Map(
+    rows.map(([flag = '', def = '']) => [flag.replaceAll('`', '').replace(/^--/, ''), def.replaceAll('`', '')]),
+  );
   for (const [name, spec] of Object.entries(OPTIONS)) {
     t.ok(documented.has(name), `--${name} is documented`);
     t.equal(documented.get(name), spec.default === '' ? '' : String(spec.default), `--${name} default`);
@@ -45,7 +55,8 @@ t.test('docs/errors.md lists exactly the error table, with statuses', async (t) 
   const doc = readFileSync(join(root, 'docs/errors.md'), 'utf8');
   const rows = tableRows(doc).filter(([code]) => code?.startsWith('`BERTH_ERR_'));
   const documented = new Map(rows.map(([code = '', status = '']) => [code.replaceAll('`', ''), Number(status)]));
-  for (const [code, entry] of Object.entries(ERRORS)) t.equal(documented.get(code), entry.status, `${code} → ${entry.status}`);
+  for (const [code, entry] of Object.entries(ERRORS))
+    t.equal(documented.get(code), entry.status, `${code} → ${entry.status}`);
   t.equal(documented.size, Object.keys(ERRORS).length, 'no error documented that the code does not have');
 });
 
@@ -74,7 +85,14 @@ t.test('README scoring examples are what the code computes', async (t) => {
       peers: peers.length > 0 ? { kind: 'controller' as const, namespace: 'default', uid: 'sts' } : null,
     };
     const policy = config({ 'capacity-strategy': strategy }).policy;
-    const v = evaluateNode('n', { nowMs: 0, policy, needs, view, reserved: () => [], peers: peerRefs(peerNames, view) });
+    const v = evaluateNode('n', {
+      nowMs: 0,
+      policy,
+      needs,
+      view,
+      reserved: () => [],
+      peers: peerRefs(peerNames, view),
+    });
     t.equal(v.rejection, null, `${nvme} ${need} ${link} ${rtts}: passes`);
     t.equal(v.score, Number(score), `${strategy} ${nvme} need ${need} link ${link} rtts ${rtts} → ${score}`);
   }

@@ -5,7 +5,14 @@
  * rejected, never replaced by its default.
  */
 import type { Checked } from '../core/check.ts';
-import { AGENT_FLAG_DEFAULTS, FlagReader, formatHostPort, type HostPort, parseHostPort, type RawAgentFlags } from './flag-reader.ts';
+import {
+  AGENT_FLAG_DEFAULTS,
+  FlagReader,
+  formatHostPort,
+  type HostPort,
+  parseHostPort,
+  type RawAgentFlags,
+} from './flag-reader.ts';
 
 export { AGENT_FLAG_DEFAULTS, formatHostPort, parseHostPort };
 export type { HostPort, RawAgentFlags };
@@ -88,17 +95,32 @@ export function validateAgentConfig(input: AgentConfigInput): Checked<AgentConfi
   const kube = readKube(f, zone);
   const extender = readExtender(f, once && json, kube !== null);
   const tokenFile = f.optionalText('token-file', 4096);
-  if (tokenFile !== null && !tokenFile.startsWith('/')) f.fail('--token-file', `must be an absolute path, got ${JSON.stringify(tokenFile)}`);
-  else if (tokenFile !== null && kube !== null) f.fail('--token-file', 'is for --extender; with --kube the API server credentials come from --kubeconfig or the in-cluster service account');
+  if (tokenFile !== null && !tokenFile.startsWith('/'))
+    f.fail('--token-file', `must be an absolute path, got ${JSON.stringify(tokenFile)}`);
+  else if (tokenFile !== null && kube !== null)
+    f.fail(
+      '--token-file',
+      'is for --extender; with --kube the API server credentials come from --kubeconfig or the in-cluster service account',
+    );
   const intervalMs = f.duration('interval', 1_000, 3_600_000);
   const heartbeatMs = f.duration('heartbeat', 1_000, 86_400_000);
-  if (heartbeatMs < intervalMs) f.fail('--heartbeat', `must be ≥ --interval (${intervalMs / 1000}s), got ${heartbeatMs / 1000}s`);
+  if (heartbeatMs < intervalMs)
+    f.fail('--heartbeat', `must be ≥ --interval (${intervalMs / 1000}s), got ${heartbeatMs / 1000}s`);
   const nics = f.list('nic');
   for (const n of nics) if (!IFNAME.test(n)) f.fail('--nic', `not a network interface name: ${JSON.stringify(n)}`);
   const probeEnabled = !f.bool('no-probe');
   const peers = readPeers(f, extender, kube !== null, probeEnabled);
   const config: AgentConfig = {
-    node, zone, extender, kube, tokenFile, once, json, intervalMs, heartbeatMs, nics,
+    node,
+    zone,
+    extender,
+    kube,
+    tokenFile,
+    once,
+    json,
+    intervalMs,
+    heartbeatMs,
+    nics,
     inventoryRefreshMs: f.duration('inventory-refresh', 10_000, 86_400_000),
     rateWindowMs: f.duration('rate-window', 1_000, 3_600_000),
     pools: readPools(f),
@@ -154,13 +176,17 @@ function readKube(f: FlagReader, zone: string | null): AgentKubeConfig | null {
 function readExtender(f: FlagReader, printOnly: boolean, kube: boolean): string | null {
   const text = f.optionalText('extender', 2048);
   if (text === null) {
-    if (!printOnly && !kube) f.fail('--extender', 'required (the URL reports are POSTed to), unless --kube or --once --json');
+    if (!printOnly && !kube)
+      f.fail('--extender', 'required (the URL reports are POSTed to), unless --kube or --once --json');
     return null;
   }
   // One publisher per agent: a report written both ways would be two sources of truth racing each other, and in a
   // cluster the extender's only listener (mTLS for kube-scheduler) would refuse the push anyway.
   if (kube) {
-    f.fail('--extender', 'not used with --kube (the report goes to this node\'s NodeReport through the API server); give one or the other');
+    f.fail(
+      '--extender',
+      "not used with --kube (the report goes to this node's NodeReport through the API server); give one or the other",
+    );
     return null;
   }
   let url: URL;
@@ -170,7 +196,12 @@ function readExtender(f: FlagReader, printOnly: boolean, kube: boolean): string 
     f.fail('--extender', `must be an http(s) URL, got ${JSON.stringify(text)}`);
     return null;
   }
-  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.search !== '' || url.hash !== '' || url.username !== '') {
+  if (
+    (url.protocol !== 'http:' && url.protocol !== 'https:') ||
+    url.search !== '' ||
+    url.hash !== '' ||
+    url.username !== ''
+  ) {
     f.fail('--extender', `must be an http(s) URL without query, fragment or credentials, got ${JSON.stringify(text)}`);
     return null;
   }
@@ -182,12 +213,16 @@ function readPools(f: FlagReader): AgentPoolSpec[] {
   for (const spec of f.list('pool')) {
     const m = /^([^=]+)=(mount|device|lvm):(.+)$/.exec(spec);
     const [, name = '', kind = '', target = ''] = m ?? [];
-    if (!m) f.fail('--pool', `must be name=mount:/path, name=device:/dev/x or name=lvm:vg, got ${JSON.stringify(spec)}`);
+    if (!m)
+      f.fail('--pool', `must be name=mount:/path, name=device:/dev/x or name=lvm:vg, got ${JSON.stringify(spec)}`);
     else if (!isNodeName(name)) f.fail('--pool', `pool name must be a DNS-1123 subdomain, got ${JSON.stringify(name)}`);
     else if (pools.some((p) => p.name === name)) f.fail('--pool', `pool name ${JSON.stringify(name)} given twice`);
-    else if (kind === 'mount' && !target.startsWith('/')) f.fail('--pool', `${name}: mount path must be absolute, got ${JSON.stringify(target)}`);
-    else if (kind === 'device' && !DEV_PATH.test(target)) f.fail('--pool', `${name}: device must be a /dev/ path, got ${JSON.stringify(target)}`);
-    else if (kind === 'lvm' && !LVM_VG.test(target)) f.fail('--pool', `${name}: not a valid LVM volume group name: ${JSON.stringify(target)}`);
+    else if (kind === 'mount' && !target.startsWith('/'))
+      f.fail('--pool', `${name}: mount path must be absolute, got ${JSON.stringify(target)}`);
+    else if (kind === 'device' && !DEV_PATH.test(target))
+      f.fail('--pool', `${name}: device must be a /dev/ path, got ${JSON.stringify(target)}`);
+    else if (kind === 'lvm' && !LVM_VG.test(target))
+      f.fail('--pool', `${name}: not a valid LVM volume group name: ${JSON.stringify(target)}`);
     else if (kind === 'mount') pools.push({ name, kind, path: target });
     else if (kind === 'device') pools.push({ name, kind, device: target });
     else pools.push({ name, kind: 'lvm', vg: target });
@@ -209,13 +244,15 @@ function readPeers(f: FlagReader, extender: string | null, kube: boolean, probeE
     const m = /^([^=]+)=(.+)$/.exec(entry);
     const node = m?.[1] ?? '';
     const hp = m ? parseHostPort(m[2] ?? '', false) : null;
-    if (!m || !isNodeName(node) || hp === null) f.fail('--peers', `entries must be node=host:port, got ${JSON.stringify(entry)}`);
+    if (!m || !isNodeName(node) || hp === null)
+      f.fail('--peers', `entries must be node=host:port, got ${JSON.stringify(entry)}`);
     else list.push({ node, zone: null, probe: formatHostPort(hp) });
   }
   const explicit = f.optionalText('peer-source', 16);
   const implied: PeerSourceKind = list.length > 0 ? 'static' : kube ? 'kube' : extender !== null ? 'extender' : 'none';
   const source: PeerSourceKind = explicit === null ? implied : (explicit as PeerSourceKind);
-  if (explicit !== null && !['static', 'extender', 'kube', 'none'].includes(explicit)) f.fail('--peer-source', `must be static, extender, kube or none, got ${JSON.stringify(explicit)}`);
+  if (explicit !== null && !['static', 'extender', 'kube', 'none'].includes(explicit))
+    f.fail('--peer-source', `must be static, extender, kube or none, got ${JSON.stringify(explicit)}`);
   else if (source === 'static' && list.length === 0) f.fail('--peer-source', 'static needs --peers node=host:port,...');
   else if (source === 'extender' && extender === null) f.fail('--peer-source', 'extender needs --extender');
   else if (source === 'kube' && !kube) f.fail('--peer-source', 'kube needs --kube');

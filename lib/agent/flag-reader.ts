@@ -109,7 +109,8 @@ export class FlagReader {
     const text = this.#text(name);
     const us = parseDurationUs(text);
     if (us === null) this.fail(`--${name}`, `must be a duration such as 500ms, 10s or 5m, got ${JSON.stringify(text)}`);
-    else if (us / 1000 < minMs || us / 1000 > maxMs) this.fail(`--${name}`, `must be between ${fmtMs(minMs)} and ${fmtMs(maxMs)}, got ${text}`);
+    else if (us / 1000 < minMs || us / 1000 > maxMs)
+      this.fail(`--${name}`, `must be between ${fmtMs(minMs)} and ${fmtMs(maxMs)}, got ${text}`);
     else return us / 1000;
     return minMs;
   }
@@ -117,7 +118,8 @@ export class FlagReader {
   integer(name: DefaultedFlag, min: number, max: number): number {
     const text = this.#text(name);
     const n = /^\d+$/.test(text) ? Number(text) : Number.NaN;
-    if (!Number.isInteger(n) || n < min || n > max) this.fail(`--${name}`, `must be an integer from ${min} to ${max}, got ${JSON.stringify(text)}`);
+    if (!Number.isInteger(n) || n < min || n > max)
+      this.fail(`--${name}`, `must be an integer from ${min} to ${max}, got ${JSON.stringify(text)}`);
     else return n;
     return min;
   }
@@ -133,7 +135,11 @@ export class FlagReader {
   quantity(name: DefaultedFlag, min: number, max: number): number {
     const text = this.#text(name);
     const n = parseQuantity(text);
-    if (n === null || n < min || n > max) this.fail(`--${name}`, `must be a quantity such as 1Gi or 10M, between ${min} and ${max}, got ${JSON.stringify(text)}`);
+    if (n === null || n < min || n > max)
+      this.fail(
+        `--${name}`,
+        `must be a quantity such as 1Gi or 10M, between ${min} and ${max}, got ${JSON.stringify(text)}`,
+      );
     else return n;
     return min;
   }
@@ -143,7 +149,11 @@ export class FlagReader {
     const text = this.optionalText(name, 300) ?? fallback ?? null;
     if (text === null) return null;
     const hp = parseHostPort(text, allowEphemeral);
-    if (hp === null) this.fail(`--${name}`, `must be host:port (IPv6 as [addr]:port, port 1–65535${allowEphemeral ? ' or 0' : ''}), got ${JSON.stringify(text)}`);
+    if (hp === null)
+      this.fail(
+        `--${name}`,
+        `must be host:port (IPv6 as [addr]:port, port 1–65535${allowEphemeral ? ' or 0' : ''}), got ${JSON.stringify(text)}`,
+      );
     return hp;
   }
 
@@ -167,4 +177,3 @@ export class FlagReader {
 function fmtMs(ms: number): string {
   return ms >= 1000 ? `${ms / 1000}s` : `${ms}ms`;
 }
-

@@ -28,7 +28,10 @@ export interface OrderedPeers {
   readonly others: readonly PeerCandidate[];
 }
 
-export function orderPeers(candidates: readonly PeerCandidate[], self: { readonly node: string; readonly zone: string | null }): OrderedPeers {
+export function orderPeers(
+  candidates: readonly PeerCandidate[],
+  self: { readonly node: string; readonly zone: string | null },
+): OrderedPeers {
   const seen = new Set<string>([self.node]);
   const sameZone: PeerCandidate[] = [];
   const others: PeerCandidate[] = [];
@@ -42,7 +45,10 @@ export function orderPeers(candidates: readonly PeerCandidate[], self: { readonl
 
 /** This round's sample from an ordered list: O(zonePeers + otherPeers). */
 export function pickPeers(ordered: OrderedPeers, round: number, limits: PeerSampleLimits): PeerCandidate[] {
-  return [...rotatingWindow(ordered.sameZone, round, limits.zonePeers), ...rotatingWindow(ordered.others, round, limits.otherPeers)];
+  return [
+    ...rotatingWindow(ordered.sameZone, round, limits.zonePeers),
+    ...rotatingWindow(ordered.others, round, limits.otherPeers),
+  ];
 }
 
 export function samplePeers(

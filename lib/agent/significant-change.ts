@@ -48,7 +48,8 @@ function identityChange(prev: ReportContent, next: ReportContent): string | null
 
 function inventoryChange(prev: ReportContent, next: ReportContent): string | null {
   const devices = (r: ReportContent): string[] => r.devices.map((d) => `${d.name}/${d.sizeBytes}`);
-  const pools = (r: ReportContent): string[] => r.pools.map((p) => `${p.name}/${p.kind}/${String(p.device)}/${p.nvme}/${p.capacityBytes}`);
+  const pools = (r: ReportContent): string[] =>
+    r.pools.map((p) => `${p.name}/${p.kind}/${String(p.device)}/${p.nvme}/${p.capacityBytes}`);
   const nics = (r: ReportContent): string[] => r.nics.map((n) => `${n.name}/${String(n.speedBps)}`);
   if (!sameSet(devices(prev), devices(next))) return 'NVMe device set changed';
   if (!sameSet(pools(prev), pools(next))) return 'pool set or capacity changed';
@@ -59,7 +60,8 @@ function inventoryChange(prev: ReportContent, next: ReportContent): string | nul
 function poolFreeChange(prev: ReportContent, next: ReportContent, t: ChangeThresholds): string | null {
   for (const p of next.pools) {
     const old = prev.pools.find((q) => q.name === p.name);
-    if (old && Math.abs(p.freeBytes - old.freeBytes) > t.freeBytes) return `pool ${p.name} free bytes moved by ${Math.abs(p.freeBytes - old.freeBytes)}`;
+    if (old && Math.abs(p.freeBytes - old.freeBytes) > t.freeBytes)
+      return `pool ${p.name} free bytes moved by ${Math.abs(p.freeBytes - old.freeBytes)}`;
   }
   return null;
 }
@@ -69,9 +71,10 @@ function nicRateChange(prev: ReportContent, next: ReportContent, t: ChangeThresh
     const old = prev.nics.find((m) => m.name === n.name);
     if (!old) continue;
     const moved = Math.max(Math.abs(n.rxBps - old.rxBps), Math.abs(n.txBps - old.txBps));
-    const limit = n.speedBps !== null && n.speedBps > 0
-      ? t.headroomFraction * n.speedBps
-      : Math.max(t.rateFloorBps, t.headroomFraction * Math.max(n.rxBps, n.txBps, old.rxBps, old.txBps));
+    const limit =
+      n.speedBps !== null && n.speedBps > 0
+        ? t.headroomFraction * n.speedBps
+        : Math.max(t.rateFloorBps, t.headroomFraction * Math.max(n.rxBps, n.txBps, old.rxBps, old.txBps));
     if (moved > limit) return `NIC ${n.name} rate moved by ${Math.round(moved)} bit/s`;
   }
   return null;

@@ -85,7 +85,11 @@ export function isNvmeClass(className: string | null, cls: ClassFacts | undefine
   return cls !== undefined && match.provisioners.includes(cls.provisioner);
 }
 
-export function isNvmeClaim(claim: ClaimFacts, classOf: (name: string) => ClassFacts | undefined, match: NvmeClassMatch): boolean {
+export function isNvmeClaim(
+  claim: ClaimFacts,
+  classOf: (name: string) => ClassFacts | undefined,
+  match: NvmeClassMatch,
+): boolean {
   return isNvmeClass(claim.storageClass, claim.storageClass === null ? undefined : classOf(claim.storageClass), match);
 }
 

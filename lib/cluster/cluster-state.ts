@@ -12,7 +12,16 @@
  * Objects already placed when first seen during an informer's initial list are not reserved: they were placed
  * before this replica started, and the node's report is assumed to include them (docs/kubernetes.md, restarts).
  */
-import { claimFacts, claimKey, claimVolumes, classFacts, isNvmeClaim, type ClaimFacts, type ClassFacts, type NvmeClassMatch } from './claim-volumes.ts';
+import {
+  claimFacts,
+  claimKey,
+  claimVolumes,
+  classFacts,
+  isNvmeClaim,
+  type ClaimFacts,
+  type ClassFacts,
+  type NvmeClassMatch,
+} from './claim-volumes.ts';
 import { Ledger, type LedgerOptions, type PlacementObserved } from './ledger.ts';
 import { ANNOTATIONS, type PeerRule } from '../extender/needs.ts';
 import { PeerIndex } from './peer-index.ts';
@@ -62,7 +71,13 @@ export class ClusterState {
 
   /** Sizes of the pod's unbound, unplaced local-NVMe claims. */
   claimVolumes(pod: PodFacts): readonly number[] {
-    return claimVolumes(pod.namespace, pod.claimNames, (k) => this.#claims.get(k), (n) => this.#classes.get(n), this.#match);
+    return claimVolumes(
+      pod.namespace,
+      pod.claimNames,
+      (k) => this.#claims.get(k),
+      (n) => this.#classes.get(n),
+      this.#match,
+    );
   }
 
   peerNodes(rule: PeerRule, pod: PodFacts): readonly string[] {
@@ -125,15 +140,30 @@ export class ClusterState {
     this.#claims.set(key, c);
     const ledgerKey = `pvc/${key}`;
     const held = this.ledger.get(ledgerKey);
-    if (c.selectedNode === null || c.requestBytes === null || !isNvmeClaim(c, (n) => this.#classes.get(n), this.#match)) {
+    if (
+      c.selectedNode === null ||
+      c.requestBytes === null ||
+      !isNvmeClaim(c, (n) => this.#classes.get(n), this.#match)
+    ) {
       if (held !== undefined) this.ledger.release(ledgerKey, 'unselected');
       return;
     }
     const newlySeenPlaced = prev === undefined ? !initial : prev.selectedNode !== c.selectedNode;
     if (held === undefined && c.volumeName !== null && !newlySeenPlaced) return; // placed and bound before we looked
     if (held === undefined || held.node !== c.selectedNode || held.volumes[0] !== c.requestBytes) {
-      this.ledger.reserve({ key: ledgerKey, owner: key, node: c.selectedNode, volumes: [c.requestBytes], source: 'selected-node', provisioned: c.volumeName !== null }, nowMs);
-      for (const podKey of this.#podsByClaim.get(key) ?? []) this.#observe(this.#pods.get(podKey)?.facts.uid ?? '', c.selectedNode, nowMs);
+      this.ledger.reserve(
+        {
+          key: ledgerKey,
+          owner: key,
+          node: c.selectedNode,
+          volumes: [c.requestBytes],
+          source: 'selected-node',
+          provisioned: c.volumeName !== null,
+        },
+        nowMs,
+      );
+      for (const podKey of this.#podsByClaim.get(key) ?? [])
+        this.#observe(this.#pods.get(podKey)?.facts.uid ?? '', c.selectedNode, nowMs);
     } else if (c.volumeName !== null) {
       this.ledger.confirm(ledgerKey, nowMs);
     }
@@ -164,12 +194,29 @@ export class ClusterState {
       this.#peers.remove(key);
       return;
     }
-    this.#peers.upsert({ key, namespace: facts.namespace, labels: facts.labels, controllerUid: facts.controllerUid, node: facts.nodeName });
+    this.#peers.upsert({
+      key,
+      namespace: facts.namespace,
+      labels: facts.labels,
+      controllerUid: facts.controllerUid,
+      node: facts.nodeName,
+    });
     const newlyBound = prev === undefined ? !initial : prev.facts.nodeName === null;
     if (!newlyBound) return;
     this.#observe(facts.uid, facts.nodeName, nowMs);
     const annotated = this.#annotatedVolumes(facts);
-    if (annotated !== null) this.ledger.reserve({ key: `pod/${key}`, owner: facts.uid, node: facts.nodeName, volumes: annotated, source: 'binding', provisioned: true }, nowMs);
+    if (annotated !== null)
+      this.ledger.reserve(
+        {
+          key: `pod/${key}`,
+          owner: facts.uid,
+          node: facts.nodeName,
+          volumes: annotated,
+          source: 'binding',
+          provisioned: true,
+        },
+        nowMs,
+      );
   }
 
   podGone(obj: unknown): void {

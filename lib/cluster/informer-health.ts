@@ -30,7 +30,14 @@ export const RESTART_BASE_MS = 1_000;
 export const RESTART_MAX_MS = 30_000;
 
 export function initialHealth(nowMs: number): InformerHealth {
-  return { phase: 'starting', lastAliveMs: nowMs, failures: 0, restarts: 0, relists: 0, reason: 'initial list not done yet' };
+  return {
+    phase: 'starting',
+    lastAliveMs: nowMs,
+    failures: 0,
+    restarts: 0,
+    relists: 0,
+    reason: 'initial list not done yet',
+  };
 }
 
 export function heardFrom(h: InformerHealth, nowMs: number): InformerHealth {
@@ -44,7 +51,13 @@ export function synced(h: InformerHealth, nowMs: number): InformerHealth {
 
 /** The informer stopped (error) or was found stuck (stall); it will be restarted after `restartDelayMs`. */
 export function failed(h: InformerHealth, reason: string): InformerHealth {
-  return { ...h, phase: h.phase === 'starting' ? 'starting' : 'down', failures: h.failures + 1, restarts: h.restarts + 1, reason };
+  return {
+    ...h,
+    phase: h.phase === 'starting' ? 'starting' : 'down',
+    failures: h.failures + 1,
+    restarts: h.restarts + 1,
+    reason,
+  };
 }
 
 export function relisting(h: InformerHealth): InformerHealth {
@@ -62,7 +75,8 @@ export function isStalled(h: InformerHealth, nowMs: number, watchdogTimeoutMs: n
 /** Ready only when every informer has synced and none is down; the reason names the first that is not. */
 export function informersReadiness(healths: ReadonlyMap<string, InformerHealth>): { ready: boolean; reason: string } {
   for (const [resource, h] of healths) {
-    if (h.phase === 'starting') return { ready: false, reason: `${resource} informer not synced yet${h.reason === null ? '' : `: ${h.reason}`}` };
+    if (h.phase === 'starting')
+      return { ready: false, reason: `${resource} informer not synced yet${h.reason === null ? '' : `: ${h.reason}`}` };
     if (h.phase === 'down') return { ready: false, reason: `${resource} informer down: ${h.reason ?? 'restarting'}` };
   }
   return { ready: true, reason: 'informers synced' };

@@ -119,14 +119,30 @@ export class Ledger {
 
   /** Counts since start. A provisional hold counts once per pod, however many tied nodes it covered. */
   stats(): LedgerStats {
-    return { reserved: { ...this.#reservedCount }, released: { ...this.#releasedCount }, provisional: { ...this.#provisionalCount }, inFlight: this.#inFlight, maxInFlight: this.#maxInFlight };
+    return {
+      reserved: { ...this.#reservedCount },
+      released: { ...this.#releasedCount },
+      provisional: { ...this.#provisionalCount },
+      inFlight: this.#inFlight,
+      maxInFlight: this.#maxInFlight,
+    };
   }
 
   /**
    * Holds `volumes` on `node` under `key` (a claim or a pod). The same key on the same node only refreshes the
    * volumes; on another node the old entry is released as 'moved'. Returns what was released.
    */
-  reserve(input: { key: string; owner: string; node: string; volumes: readonly number[]; source: Exclude<ReservationSource, 'provisional'>; provisioned?: boolean }, nowMs: number): Released[] {
+  reserve(
+    input: {
+      key: string;
+      owner: string;
+      node: string;
+      volumes: readonly number[];
+      source: Exclude<ReservationSource, 'provisional'>;
+      provisioned?: boolean;
+    },
+    nowMs: number,
+  ): Released[] {
     const old = this.#byKey.get(input.key);
     if (old !== undefined && old.node === input.node) {
       this.#put({ ...old, volumes: input.volumes });
@@ -134,7 +150,16 @@ export class Ledger {
     }
     const released = old === undefined ? [] : [this.#release(old, 'moved')];
     const provisionedAtMs = input.provisioned === true ? nowMs : null;
-    this.#put({ key: input.key, owner: input.owner, node: input.node, volumes: input.volumes, source: input.source, reservedAtMs: nowMs, provisionedAtMs, expiresAtMs: nowMs + this.#opts.ttlMs });
+    this.#put({
+      key: input.key,
+      owner: input.owner,
+      node: input.node,
+      volumes: input.volumes,
+      source: input.source,
+      reservedAtMs: nowMs,
+      provisionedAtMs,
+      expiresAtMs: nowMs + this.#opts.ttlMs,
+    });
     this.#reservedCount[input.source]++;
     return released;
   }
@@ -158,7 +183,16 @@ export class Ledger {
     for (const node of nodes) {
       const key = `provisional/${owner}/${node}`;
       keys.add(key);
-      this.#put({ key, owner, node, volumes, source: 'provisional', reservedAtMs: nowMs, provisionedAtMs: null, expiresAtMs: nowMs + this.#opts.provisionalTtlMs });
+      this.#put({
+        key,
+        owner,
+        node,
+        volumes,
+        source: 'provisional',
+        reservedAtMs: nowMs,
+        provisionedAtMs: null,
+        expiresAtMs: nowMs + this.#opts.provisionalTtlMs,
+      });
     }
     this.#provisionalByOwner.set(owner, keys);
     this.#reservedCount.provisional++;
@@ -200,7 +234,8 @@ export class Ledger {
     const due: Reservation[] = [];
     for (const key of keys) {
       const r = this.#byKey.get(key);
-      if (r !== undefined && r.provisionedAtMs !== null && takenAtMs > r.provisionedAtMs + this.#opts.clockSkewMs) due.push(r);
+      if (r !== undefined && r.provisionedAtMs !== null && takenAtMs > r.provisionedAtMs + this.#opts.clockSkewMs)
+        due.push(r);
     }
     return due.map((r) => this.#release(r, 'report'));
   }

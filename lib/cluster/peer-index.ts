@@ -89,7 +89,10 @@ export class PeerIndex {
     return out.sort();
   }
 
-  #candidates(namespace: string, requirements: Extract<PeerRule, { kind: 'selector' }>['selector']['requirements']): Iterable<string> {
+  #candidates(
+    namespace: string,
+    requirements: Extract<PeerRule, { kind: 'selector' }>['selector']['requirements'],
+  ): Iterable<string> {
     let best: string[] | null = null;
     let bestSize = Infinity;
     for (const r of requirements) {

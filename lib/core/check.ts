@@ -8,7 +8,8 @@ export interface FieldProblem {
   readonly message: string;
 }
 
-export type Checked<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly problems: FieldProblem[] };
+export type Checked<T> =
+  { readonly ok: true; readonly value: T } | { readonly ok: false; readonly problems: FieldProblem[] };
 
 export function describeProblems(problems: readonly FieldProblem[]): string {
   return problems.map((p) => (p.path === '' ? p.message : `${p.path}: ${p.message}`)).join('; ');
@@ -38,7 +39,8 @@ export class Reader {
       return null;
     }
     if (!opts.allowEmpty && v === '') this.fail(path, 'must not be empty');
-    else if (opts.maxLength !== undefined && v.length > opts.maxLength) this.fail(path, `must be at most ${opts.maxLength} characters`);
+    else if (opts.maxLength !== undefined && v.length > opts.maxLength)
+      this.fail(path, `must be at most ${opts.maxLength} characters`);
     else return v;
     return null;
   }

@@ -57,15 +57,22 @@ export function reportToStatus(report: NodeReport): NodeReportStatus {
 }
 
 /** The whole object as the agent applies it: identity, owner, and the status. */
-export function nodeReportObject(report: NodeReport, owner: NodeOwner): {
-  apiVersion: string; kind: string;
+export function nodeReportObject(
+  report: NodeReport,
+  owner: NodeOwner,
+): {
+  apiVersion: string;
+  kind: string;
   metadata: { name: string; ownerReferences: { apiVersion: string; kind: string; name: string; uid: string }[] };
   status: NodeReportStatus;
 } {
   return {
     apiVersion: NODE_REPORT_API_VERSION,
     kind: NODE_REPORT_KIND,
-    metadata: { name: report.node, ownerReferences: [{ apiVersion: 'v1', kind: 'Node', name: owner.name, uid: owner.uid }] },
+    metadata: {
+      name: report.node,
+      ownerReferences: [{ apiVersion: 'v1', kind: 'Node', name: owner.name, uid: owner.uid }],
+    },
     status: reportToStatus(report),
   };
 }
@@ -75,10 +82,12 @@ export function nodeReportObject(report: NodeReport, owner: NodeOwner): {
  * `{ ok: true, value: null }`: nothing to ingest, and nothing wrong.
  */
 export function reportFromObject(obj: unknown): Checked<NodeReport | null> {
-  if (!isRecord(obj) || !isRecord(obj['metadata'])) return { ok: false, problems: [{ path: 'metadata', message: 'must be an object' }] };
+  if (!isRecord(obj) || !isRecord(obj['metadata']))
+    return { ok: false, problems: [{ path: 'metadata', message: 'must be an object' }] };
   const name = obj['metadata']['name'];
   const status = obj['status'];
-  if (status === undefined || status === null || (isRecord(status) && Object.keys(status).length === 0)) return { ok: true, value: null };
+  if (status === undefined || status === null || (isRecord(status) && Object.keys(status).length === 0))
+    return { ok: true, value: null };
   if (!isRecord(status)) return { ok: false, problems: [{ path: 'status', message: 'must be an object' }] };
   // The summary is derived, never read back: the numbers beside it are the truth.
   const fields: Record<string, unknown> = { ...status, apiVersion: REPORT_API_VERSION };
@@ -86,7 +95,15 @@ export function reportFromObject(obj: unknown): Checked<NodeReport | null> {
   const parsed = parseReport(fields, 'status');
   if (!parsed.ok) return parsed;
   if (parsed.value.node !== name) {
-    return { ok: false, problems: [{ path: 'status.node', message: `must equal the object's name ${JSON.stringify(name)}, got ${JSON.stringify(parsed.value.node)}` }] };
+    return {
+      ok: false,
+      problems: [
+        {
+          path: 'status.node',
+          message: `must equal the object's name ${JSON.stringify(name)}, got ${JSON.stringify(parsed.value.node)}`,
+        },
+      ],
+    };
   }
   return parsed;
 }

@@ -61,7 +61,14 @@ export interface NodeReport {
   readonly problems: readonly CollectorProblem[];
 }
 
-export const REPORT_LIMITS = Object.freeze({ devices: 256, pools: 256, nics: 64, peers: 4096, problems: 64, text: 253 });
+export const REPORT_LIMITS = Object.freeze({
+  devices: 256,
+  pools: 256,
+  nics: 64,
+  peers: 4096,
+  problems: 64,
+  text: 253,
+});
 const MAX_BYTES = 2 ** 62;
 const MAX_BPS = 1e13; // 10 Tbit/s
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
@@ -78,9 +85,11 @@ export function parseReport(input: unknown, path = ''): Checked<NodeReport> {
   const p = (k: string): string => (path === '' ? k : `${path}.${k}`);
   const o = r.record(input, path);
   if (!o) return r.done<NodeReport>(null);
-  if (o['apiVersion'] !== REPORT_API_VERSION) r.fail(p('apiVersion'), `must be "${REPORT_API_VERSION}", got ${JSON.stringify(o['apiVersion'] ?? null)}`);
+  if (o['apiVersion'] !== REPORT_API_VERSION)
+    r.fail(p('apiVersion'), `must be "${REPORT_API_VERSION}", got ${JSON.stringify(o['apiVersion'] ?? null)}`);
   const node = r.string(o['node'], p('node'), { maxLength: 253 });
-  if (node !== null && !isNodeName(node)) r.fail(p('node'), `must be a valid node name (DNS-1123 subdomain), got ${JSON.stringify(node)}`);
+  if (node !== null && !isNodeName(node))
+    r.fail(p('node'), `must be a valid node name (DNS-1123 subdomain), got ${JSON.stringify(node)}`);
   const zone = r.optionalString(o['zone'], p('zone'), { maxLength: REPORT_LIMITS.text });
   const takenAt = r.string(o['takenAt'], p('takenAt'), { maxLength: 64 });
   if (takenAt !== null && Number.isNaN(Date.parse(takenAt))) r.fail(p('takenAt'), 'must be an RFC 3339 timestamp');
@@ -91,13 +100,41 @@ export function parseReport(input: unknown, path = ''): Checked<NodeReport> {
   const nics = readList(r, o['nics'], p('nics'), REPORT_LIMITS.nics, readNic);
   const peers = readList(r, o['peers'], p('peers'), REPORT_LIMITS.peers, readPeer);
   const problems = readList(r, o['problems'] ?? [], p('problems'), REPORT_LIMITS.problems, readProblem);
-  if (r.problems.length > 0 || node === null || takenAt === null || !agent || !devices || !pools || !nics || !peers || !problems) {
+  if (
+    r.problems.length > 0 ||
+    node === null ||
+    takenAt === null ||
+    !agent ||
+    !devices ||
+    !pools ||
+    !nics ||
+    !peers ||
+    !problems
+  ) {
     return r.done<NodeReport>(null);
   }
-  return r.done<NodeReport>({ apiVersion: REPORT_API_VERSION, node, zone, takenAt, agent, probe, devices, pools, nics, peers, problems });
+  return r.done<NodeReport>({
+    apiVersion: REPORT_API_VERSION,
+    node,
+    zone,
+    takenAt,
+    agent,
+    probe,
+    devices,
+    pools,
+    nics,
+    peers,
+    problems,
+  });
 }
 
-function readList<T>(r: Reader, v: unknown, path: string, max: number, item: (r: Reader, v: unknown, path: string) => T | null): T[] | null {
+function readList<T>(
+  r: Reader,
+  v: unknown,
+  path: string,
+  max: number,
+  item: (r: Reader, v: unknown, path: string) => T | null,
+): T[] | null {
   const arr = r.array(v, path, max);
   if (!arr) return null;
   const out: T[] = [];
@@ -130,7 +167,8 @@ function readPool(r: Reader, v: unknown, path: string): StoragePool | null {
   if (!o) return null;
   const name = r.string(o['name'], `${path}.name`, { maxLength: REPORT_LIMITS.text });
   const kind = o['kind'];
-  if (typeof kind !== 'string' || !POOL_KINDS.includes(kind)) r.fail(`${path}.kind`, `must be one of ${POOL_KINDS.join(', ')}`);
+  if (typeof kind !== 'string' || !POOL_KINDS.includes(kind))
+    r.fail(`${path}.kind`, `must be one of ${POOL_KINDS.join(', ')}`);
   const capacityBytes = r.number(o['capacityBytes'], `${path}.capacityBytes`, { min: 0, max: MAX_BYTES });
   const freeBytes = r.number(o['freeBytes'], `${path}.freeBytes`, { min: 0, max: MAX_BYTES });
   if (capacityBytes !== null && freeBytes !== null && freeBytes > capacityBytes) {
@@ -140,7 +178,14 @@ function readPool(r: Reader, v: unknown, path: string): StoragePool | null {
   const device = r.optionalString(o['device'], `${path}.device`, { maxLength: REPORT_LIMITS.text });
   const deviceModel = r.optionalString(o['deviceModel'], `${path}.deviceModel`, { maxLength: REPORT_LIMITS.text });
   const nvme = r.boolean(o['nvme'], `${path}.nvme`);
-  if (name === null || capacityBytes === null || freeBytes === null || nvme === null || !POOL_KINDS.includes(kind as string)) return null;
+  if (
+    name === null ||
+    capacityBytes === null ||
+    freeBytes === null ||
+    nvme === null ||
+    !POOL_KINDS.includes(kind as string)
+  )
+    return null;
   return { name, kind: kind as PoolKind, capacityBytes, freeBytes, device, deviceModel, nvme };
 }
 
@@ -151,7 +196,9 @@ function readNic(r: Reader, v: unknown, path: string): NicReport | null {
   const speedBps = r.nullableNumber(o['speedBps'], `${path}.speedBps`, { min: 0, max: MAX_BPS });
   const rxBps = r.number(o['rxBps'], `${path}.rxBps`, { min: 0, max: MAX_BPS });
   const txBps = r.number(o['txBps'], `${path}.txBps`, { min: 0, max: MAX_BPS });
-  return name !== null && speedBps !== undefined && rxBps !== null && txBps !== null ? { name, speedBps, rxBps, txBps } : null;
+  return name !== null && speedBps !== undefined && rxBps !== null && txBps !== null
+    ? { name, speedBps, rxBps, txBps }
+    : null;
 }
 
 function readPeer(r: Reader, v: unknown, path: string): PeerRtt | null {
@@ -196,4 +243,3 @@ export function linkView(report: NodeReport): LinkView | null {
   }
   return { name: report.nics.map((n) => n.name).join('+'), speedBps: speed, loadBps: load };
 }
-

@@ -12,7 +12,8 @@ export interface LabelSelector {
   readonly text: string;
 }
 
-const KEY = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
+const KEY =
+  /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
 const VALUE = /^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$/;
 
 /** Splits on commas that are not inside a parenthesised value set. */
@@ -79,10 +80,18 @@ export function matchesSelector(selector: LabelSelector, labels: Readonly<Record
   for (const r of selector.requirements) {
     const has = Object.hasOwn(labels, r.key);
     switch (r.op) {
-      case 'exists': if (!has) return false; break;
-      case 'notexists': if (has) return false; break;
-      case 'in': if (!has || !r.values.includes(labels[r.key] ?? '')) return false; break;
-      case 'notin': if (has && r.values.includes(labels[r.key] ?? '')) return false; break;
+      case 'exists':
+        if (!has) return false;
+        break;
+      case 'notexists':
+        if (has) return false;
+        break;
+      case 'in':
+        if (!has || !r.values.includes(labels[r.key] ?? '')) return false;
+        break;
+      case 'notin':
+        if (has && r.values.includes(labels[r.key] ?? '')) return false;
+        break;
     }
   }
   return true;

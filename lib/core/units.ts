@@ -4,10 +4,24 @@
  */
 
 const BINARY: Readonly<Record<string, number>> = {
-  Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, Ei: 2 ** 60,
+  Ki: 2 ** 10,
+  Mi: 2 ** 20,
+  Gi: 2 ** 30,
+  Ti: 2 ** 40,
+  Pi: 2 ** 50,
+  Ei: 2 ** 60,
 };
 const DECIMAL: Readonly<Record<string, number>> = {
-  n: 1e-9, u: 1e-6, m: 1e-3, '': 1, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18,
+  n: 1e-9,
+  u: 1e-6,
+  m: 1e-3,
+  '': 1,
+  k: 1e3,
+  M: 1e6,
+  G: 1e9,
+  T: 1e12,
+  P: 1e15,
+  E: 1e18,
 };
 const QUANTITY = /^([+-]?(?:\d+\.?\d*|\.\d+))(?:([eE][+-]?\d+)|(Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE])?)$/;
 
@@ -23,14 +37,21 @@ export function parseQuantity(text: string): number | null {
 }
 
 const DURATION_UNIT: Readonly<Record<string, number>> = {
-  ns: 1e-3, us: 1, 'µs': 1, 'μs': 1, ms: 1e3, s: 1e6, m: 60e6, h: 3600e6,
+  ns: 1e-3,
+  us: 1,
+  µs: 1,
+  μs: 1,
+  ms: 1e3,
+  s: 1e6,
+  m: 60e6,
+  h: 3600e6,
 };
 const DURATION_PART = /(\d+\.?\d*|\.\d+)(ns|us|µs|μs|ms|s|m|h)/y;
 
 /** Parses a Go duration ("500us", "1.5ms", "1m30s") into microseconds, or returns null. */
 export function parseDurationUs(text: string): number | null {
   const s = text.trim();
-  if (s === '' ) return null;
+  if (s === '') return null;
   if (s === '0') return 0;
   let total = 0;
   DURATION_PART.lastIndex = 0;
@@ -52,7 +73,10 @@ export function formatBytes(bytes: number): string {
   const units = ['', 'Ki', 'Mi', 'Gi', 'Ti', 'Pi', 'Ei'] as const;
   let v = Math.max(0, bytes);
   let i = 0;
-  while (v >= 1024 && i < units.length - 1) { v /= 1024; i++; }
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
   return `${trimmed(v)}${units[i] ?? ''}`;
 }
 
@@ -61,7 +85,10 @@ export function formatBitRate(bps: number): string {
   const units = ['bit/s', 'kbit/s', 'Mbit/s', 'Gbit/s', 'Tbit/s'] as const;
   let v = Math.max(0, bps);
   let i = 0;
-  while (v >= 1000 && i < units.length - 1) { v /= 1000; i++; }
+  while (v >= 1000 && i < units.length - 1) {
+    v /= 1000;
+    i++;
+  }
   return `${trimmed(v)}${units[i] ?? ''}`;
 }
 

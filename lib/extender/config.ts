@@ -14,35 +14,127 @@ export interface OptionSpec {
 }
 
 export const OPTIONS = Object.freeze({
-  listen: { type: 'string', default: '127.0.0.1:8888', help: 'host:port for the scheduler verbs (and probes/metrics unless --metrics-listen is set); a non-loopback host requires --tls-cert, --tls-key and --tls-client-ca' },
-  'metrics-listen': { type: 'string', default: '', help: 'host:port for /metrics, /healthz and /readyz on plain HTTP, apart from the verbs (empty: serve them on --listen)' },
-  prefix: { type: 'string', default: '/scheduler', help: 'path prefix of the verbs: POST <prefix>/filter and <prefix>/prioritize (the path of urlPrefix in the scheduler configuration)' },
-  'tls-cert': { type: 'string', default: '', help: 'PEM server certificate; with --tls-key, serves HTTPS (reloaded when the file changes)' },
+  listen: {
+    type: 'string',
+    default: '127.0.0.1:8888',
+    help: 'host:port for the scheduler verbs (and probes/metrics unless --metrics-listen is set); a non-loopback host requires --tls-cert, --tls-key and --tls-client-ca',
+  },
+  'metrics-listen': {
+    type: 'string',
+    default: '',
+    help: 'host:port for /metrics, /healthz and /readyz on plain HTTP, apart from the verbs (empty: serve them on --listen)',
+  },
+  prefix: {
+    type: 'string',
+    default: '/scheduler',
+    help: 'path prefix of the verbs: POST <prefix>/filter and <prefix>/prioritize (the path of urlPrefix in the scheduler configuration)',
+  },
+  'tls-cert': {
+    type: 'string',
+    default: '',
+    help: 'PEM server certificate; with --tls-key, serves HTTPS (reloaded when the file changes)',
+  },
   'tls-key': { type: 'string', default: '', help: 'PEM private key for --tls-cert' },
-  'tls-client-ca': { type: 'string', default: '', help: 'PEM CA bundle; when set, clients must present a certificate signed by it (mTLS)' },
+  'tls-client-ca': {
+    type: 'string',
+    default: '',
+    help: 'PEM CA bundle; when set, clients must present a certificate signed by it (mTLS)',
+  },
   'report-ttl': { type: 'string', default: '180s', help: 'age after which a node report is stale (a duration)' },
-  'stale-policy': { type: 'string', default: 'reject', help: 'what filter does with a node whose report is stale or missing: reject (FailedAndUnresolvableNodes, reason "report stale") or neutral (pass with score 5)' },
-  'capacity-strategy': { type: 'string', default: 'spread', help: 'spread (prefer the most free NVMe after placement) or binpack (prefer the least)' },
+  'stale-policy': {
+    type: 'string',
+    default: 'reject',
+    help: 'what filter does with a node whose report is stale or missing: reject (FailedAndUnresolvableNodes, reason "report stale") or neutral (pass with score 5)',
+  },
+  'capacity-strategy': {
+    type: 'string',
+    default: 'spread',
+    help: 'spread (prefer the most free NVMe after placement) or binpack (prefer the least)',
+  },
   'weight-capacity': { type: 'string', default: '1', help: 'weight of the NVMe capacity term (0 to 100)' },
   'weight-bandwidth': { type: 'string', default: '1', help: 'weight of the bandwidth headroom term (0 to 100)' },
   'weight-latency': { type: 'string', default: '1', help: 'weight of the peer latency term (0 to 100)' },
-  'latency-reference': { type: 'string', default: '2ms', help: 'peer RTT that scores 0 when the pod sets no berth.io/max-peer-latency (a duration)' },
-  'accept-full-nodes': { type: 'boolean', default: false, help: 'accept nodeCacheCapable: false requests (full v1.NodeList bodies; raises the default --body-limit to 64Mi)' },
-  'body-limit': { type: 'string', default: '', help: 'largest request body, a quantity (default 2Mi, or 64Mi with --accept-full-nodes)' },
+  'latency-reference': {
+    type: 'string',
+    default: '2ms',
+    help: 'peer RTT that scores 0 when the pod sets no berth.io/max-peer-latency (a duration)',
+  },
+  'accept-full-nodes': {
+    type: 'boolean',
+    default: false,
+    help: 'accept nodeCacheCapable: false requests (full v1.NodeList bodies; raises the default --body-limit to 64Mi)',
+  },
+  'body-limit': {
+    type: 'string',
+    default: '',
+    help: 'largest request body, a quantity (default 2Mi, or 64Mi with --accept-full-nodes)',
+  },
   'max-nodes': { type: 'string', default: '20000', help: 'most candidate nodes accepted in one request' },
-  'reports-push': { type: 'boolean', default: true, help: 'accept node reports on POST /v1/reports; on by default in standalone mode, off by default with --kube, where it needs --push-auth tokenreview' },
-  'local-agent': { type: 'boolean', default: false, help: 'run a node agent in the same process that reports this machine to this extender (standalone mode)' },
-  kube: { type: 'boolean', default: false, help: 'run against a Kubernetes API server: NodeReports, pods, PVCs and StorageClasses come from informers (docs/kubernetes.md)' },
-  kubeconfig: { type: 'string', default: '', help: 'kubeconfig file for --kube (empty: $KUBECONFIG, ~/.kube/config, then the in-cluster service account)' },
-  'nvme-storage-classes': { type: 'string', default: '', help: 'comma-separated StorageClass names whose unbound claims take local NVMe (with --kube)' },
-  'nvme-provisioners': { type: 'string', default: '', help: 'comma-separated provisioner names; claims of any StorageClass using one take local NVMe (with --kube)' },
-  'reservation-ttl': { type: 'string', default: '5m', help: 'how long NVMe stays reserved for a placed claim or pod when no newer report accounts for it (a duration, with --kube)' },
-  'provisional-ttl': { type: 'string', default: '15s', help: 'how long prioritize holds a pod\'s volumes on its best-scored nodes until its real placement is seen (a duration, 0 turns it off; with --kube)' },
-  'push-auth': { type: 'string', default: 'none', help: 'how POST /v1/reports authenticates callers: none, or tokenreview (audience "berth", the agent service account, node-name claim = report node; needs --kube)' },
-  'agent-service-account': { type: 'string', default: 'berth-agent:berth-agent', help: 'namespace:name of the agent service account that --push-auth tokenreview accepts' },
-  'resync-period': { type: 'string', default: '10m', help: 'how often each informer lists everything again and reconciles its cache (a duration, with --kube)' },
-  'watchdog-timeout': { type: 'string', default: '90s', help: 'an informer with no event and no watch (re)established for this long is restarted and readiness drops (a duration of at least 35s: quiet watches are renewed every 30 s)' },
-  'shutdown-delay': { type: 'string', default: '5s', help: 'on SIGTERM, how long /readyz answers 503 before the listener closes' },
+  'reports-push': {
+    type: 'boolean',
+    default: true,
+    help: 'accept node reports on POST /v1/reports; on by default in standalone mode, off by default with --kube, where it needs --push-auth tokenreview',
+  },
+  'local-agent': {
+    type: 'boolean',
+    default: false,
+    help: 'run a node agent in the same process that reports this machine to this extender (standalone mode)',
+  },
+  kube: {
+    type: 'boolean',
+    default: false,
+    help: 'run against a Kubernetes API server: NodeReports, pods, PVCs and StorageClasses come from informers (docs/kubernetes.md)',
+  },
+  kubeconfig: {
+    type: 'string',
+    default: '',
+    help: 'kubeconfig file for --kube (empty: $KUBECONFIG, ~/.kube/config, then the in-cluster service account)',
+  },
+  'nvme-storage-classes': {
+    type: 'string',
+    default: '',
+    help: 'comma-separated StorageClass names whose unbound claims take local NVMe (with --kube)',
+  },
+  'nvme-provisioners': {
+    type: 'string',
+    default: '',
+    help: 'comma-separated provisioner names; claims of any StorageClass using one take local NVMe (with --kube)',
+  },
+  'reservation-ttl': {
+    type: 'string',
+    default: '5m',
+    help: 'how long NVMe stays reserved for a placed claim or pod when no newer report accounts for it (a duration, with --kube)',
+  },
+  'provisional-ttl': {
+    type: 'string',
+    default: '15s',
+    help: "how long prioritize holds a pod's volumes on its best-scored nodes until its real placement is seen (a duration, 0 turns it off; with --kube)",
+  },
+  'push-auth': {
+    type: 'string',
+    default: 'none',
+    help: 'how POST /v1/reports authenticates callers: none, or tokenreview (audience "berth", the agent service account, node-name claim = report node; needs --kube)',
+  },
+  'agent-service-account': {
+    type: 'string',
+    default: 'berth-agent:berth-agent',
+    help: 'namespace:name of the agent service account that --push-auth tokenreview accepts',
+  },
+  'resync-period': {
+    type: 'string',
+    default: '10m',
+    help: 'how often each informer lists everything again and reconciles its cache (a duration, with --kube)',
+  },
+  'watchdog-timeout': {
+    type: 'string',
+    default: '90s',
+    help: 'an informer with no event and no watch (re)established for this long is restarted and readiness drops (a duration of at least 35s: quiet watches are renewed every 30 s)',
+  },
+  'shutdown-delay': {
+    type: 'string',
+    default: '5s',
+    help: 'on SIGTERM, how long /readyz answers 503 before the listener closes',
+  },
   'log-level': { type: 'string', default: 'info', help: 'fatal, error, warn, info, debug or trace' },
 } satisfies Record<string, OptionSpec>);
 
@@ -143,7 +235,8 @@ class OptionReader {
   durationMs(name: OptionName, minMs: number): number {
     const v = this.str(name);
     const us = parseDurationUs(v);
-    if (us === null || us / 1000 < minMs) this.fail(name, `must be a duration of at least ${minMs}ms such as 90s, got ${JSON.stringify(v)}`);
+    if (us === null || us / 1000 < minMs)
+      this.fail(name, `must be a duration of at least ${minMs}ms such as 90s, got ${JSON.stringify(v)}`);
     return (us ?? 0) / 1000;
   }
 
@@ -170,39 +263,62 @@ export function parseExtenderConfig(raw: RawOptions): Checked<ExtenderConfig> {
   const listen = o.hostPort('listen') ?? { host: '127.0.0.1', port: 0 };
   const metricsListen = o.hostPort('metrics-listen');
   const prefix = o.str('prefix').replace(/\/+$/, '');
-  if (!/^(\/[A-Za-z0-9._~-]+)*$/.test(prefix)) o.fail('prefix', `must be a URL path such as /scheduler, got ${JSON.stringify(o.str('prefix'))}`);
+  if (!/^(\/[A-Za-z0-9._~-]+)*$/.test(prefix))
+    o.fail('prefix', `must be a URL path such as /scheduler, got ${JSON.stringify(o.str('prefix'))}`);
   const cert = o.str('tls-cert');
   const key = o.str('tls-key');
   const clientCa = o.str('tls-client-ca');
-  if ((cert === '') !== (key === '')) o.fail(cert === '' ? 'tls-cert' : 'tls-key', 'must be set together with --tls-cert and --tls-key');
+  if ((cert === '') !== (key === ''))
+    o.fail(cert === '' ? 'tls-cert' : 'tls-key', 'must be set together with --tls-cert and --tls-key');
   if (clientCa !== '' && cert === '') o.fail('tls-client-ca', 'needs --tls-cert and --tls-key (mTLS is TLS first)');
   if (!isLoopback(listen.host) && (cert === '' || clientCa === '')) {
-    o.fail('listen', `${listen.host} is not a loopback address: scheduling verbs are served off loopback only with mTLS (--tls-cert, --tls-key, --tls-client-ca)`);
+    o.fail(
+      'listen',
+      `${listen.host} is not a loopback address: scheduling verbs are served off loopback only with mTLS (--tls-cert, --tls-key, --tls-client-ca)`,
+    );
   }
   const acceptFullNodes = o.bool('accept-full-nodes');
   const limitText = o.str('body-limit');
   const bodyLimit = limitText === '' ? (acceptFullNodes ? 64 * 2 ** 20 : 2 * 2 ** 20) : parseQuantity(limitText);
-  if (bodyLimit === null || bodyLimit < 1024 || bodyLimit > 2 ** 30) o.fail('body-limit', `must be a quantity from 1Ki to 1Gi such as 2Mi, got ${JSON.stringify(limitText)}`);
+  if (bodyLimit === null || bodyLimit < 1024 || bodyLimit > 2 ** 30)
+    o.fail('body-limit', `must be a quantity from 1Ki to 1Gi such as 2Mi, got ${JSON.stringify(limitText)}`);
   const logLevel = o.str('log-level');
-  if (!LOG_LEVELS.includes(logLevel)) o.fail('log-level', `must be one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(logLevel)}`);
+  if (!LOG_LEVELS.includes(logLevel))
+    o.fail('log-level', `must be one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(logLevel)}`);
   const policy: Policy = {
     reportTtlMs: o.durationMs('report-ttl', 1000),
     stalePolicy: o.oneOf('stale-policy', ['reject', 'neutral'] as const),
     strategy: o.oneOf('capacity-strategy', ['spread', 'binpack'] as const),
-    weights: { capacity: o.number('weight-capacity', 0, 100), bandwidth: o.number('weight-bandwidth', 0, 100), latency: o.number('weight-latency', 0, 100) },
+    weights: {
+      capacity: o.number('weight-capacity', 0, 100),
+      bandwidth: o.number('weight-bandwidth', 0, 100),
+      latency: o.number('weight-latency', 0, 100),
+    },
     latencyReferenceUs: o.durationMs('latency-reference', 0.001) * 1000,
   };
-  if (policy.weights.capacity + policy.weights.bandwidth + policy.weights.latency === 0) o.fail('weight-capacity', 'at least one --weight-* must be above 0');
+  if (policy.weights.capacity + policy.weights.bandwidth + policy.weights.latency === 0)
+    o.fail('weight-capacity', 'at least one --weight-* must be above 0');
   const kube = o.bool('kube') ? readKube(o) : null;
   // An unauthenticated write path is not acceptable in a cluster, so push is off there unless asked for.
   const reportsPush = o.bool('reports-push', kube === null);
-  if (kube !== null && o.bool('local-agent')) o.fail('local-agent', 'is for standalone mode: with --kube, the agent DaemonSet reports every node through the API server');
+  if (kube !== null && o.bool('local-agent'))
+    o.fail(
+      'local-agent',
+      'is for standalone mode: with --kube, the agent DaemonSet reports every node through the API server',
+    );
   const config: ExtenderConfig = {
-    listen, metricsListen, prefix,
+    listen,
+    metricsListen,
+    prefix,
     tls: cert === '' ? null : { cert, key, clientCa: clientCa === '' ? null : clientCa },
-    policy, acceptFullNodes, bodyLimitBytes: bodyLimit ?? 0,
+    policy,
+    acceptFullNodes,
+    bodyLimitBytes: bodyLimit ?? 0,
     maxNodes: o.number('max-nodes', 1, 1_000_000, true),
-    reportsPush, pushAuth: readPushAuth(o, kube !== null, reportsPush), kube, localAgent: o.bool('local-agent'),
+    reportsPush,
+    pushAuth: readPushAuth(o, kube !== null, reportsPush),
+    kube,
+    localAgent: o.bool('local-agent'),
     shutdownDelayMs: o.durationMs('shutdown-delay', 0),
     logLevel,
   };
@@ -235,9 +351,17 @@ function readPushAuth(o: OptionReader, kube: boolean, reportsPush: boolean): Pus
   const mode = o.oneOf('push-auth', ['none', 'tokenreview'] as const);
   const sa = o.str('agent-service-account');
   const [namespace = '', name = '', ...rest] = sa.split(':');
-  if (!DNS_LABEL.test(namespace) || !DNS_SUBDOMAIN.test(name) || rest.length > 0) o.fail('agent-service-account', `must be namespace:name such as berth-system:berth-agent, got ${JSON.stringify(sa)}`);
+  if (!DNS_LABEL.test(namespace) || !DNS_SUBDOMAIN.test(name) || rest.length > 0)
+    o.fail(
+      'agent-service-account',
+      `must be namespace:name such as berth-system:berth-agent, got ${JSON.stringify(sa)}`,
+    );
   if (mode === 'tokenreview' && !kube) o.fail('push-auth', 'tokenreview needs --kube (it asks the API server)');
-  if (kube && reportsPush && mode === 'none') o.fail('reports-push', 'with --kube, pushed reports must be authenticated: add --push-auth tokenreview, or leave push off');
+  if (kube && reportsPush && mode === 'none')
+    o.fail(
+      'reports-push',
+      'with --kube, pushed reports must be authenticated: add --push-auth tokenreview, or leave push off',
+    );
   return { mode, agent: { namespace, name } };
 }
 

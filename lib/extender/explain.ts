@@ -19,7 +19,12 @@ export interface NodeExplanation {
 
 export interface Explanation {
   readonly pod: { readonly namespace: string; readonly name: string };
-  readonly needs: { readonly nvme: string | null; readonly minBandwidth: string | null; readonly maxPeerLatency: string | null; readonly peers: string | null };
+  readonly needs: {
+    readonly nvme: string | null;
+    readonly minBandwidth: string | null;
+    readonly maxPeerLatency: string | null;
+    readonly peers: string | null;
+  };
   readonly peerNodes: readonly string[];
   readonly fastPath: boolean;
   readonly policy: RequestContext['policy'];
@@ -27,7 +32,12 @@ export interface Explanation {
 }
 
 export function describeNeeds(n: Needs): Explanation['needs'] {
-  const peers = n.peers === null ? null : n.peers.kind === 'selector' ? `selector ${n.peers.selector.text}` : `same controller (uid ${n.peers.uid})`;
+  const peers =
+    n.peers === null
+      ? null
+      : n.peers.kind === 'selector'
+        ? `selector ${n.peers.selector.text}`
+        : `same controller (uid ${n.peers.uid})`;
   return {
     nvme: n.nvmeVolumes.length === 0 ? null : `${formatBytes(totalNvme(n))} in ${n.nvmeVolumes.length} volume(s)`,
     minBandwidth: n.minBandwidthBps === null ? null : formatBitRate(n.minBandwidthBps),
@@ -40,15 +50,44 @@ export function explainNodes(pod: Explanation['pod'], names: readonly string[], 
   const fastPath = !hasNeeds(ctx.needs);
   const nodes = names.map((node): NodeExplanation => {
     if (fastPath) {
-      return { node, passed: true, reason: null, code: null, list: null, terms: { capacity: null, bandwidth: null, latency: null }, score: null, facts: { nvmeFreeBytes: null, reservedBytes: 0, freeAfterBytes: null, headroomBps: null, meanPeerRttUs: null, worstPeerNode: null, worstPeerRttUs: 0 } };
+      return {
+        node,
+        passed: true,
+        reason: null,
+        code: null,
+        list: null,
+        terms: { capacity: null, bandwidth: null, latency: null },
+        score: null,
+        facts: {
+          nvmeFreeBytes: null,
+          reservedBytes: 0,
+          freeAfterBytes: null,
+          headroomBps: null,
+          meanPeerRttUs: null,
+          worstPeerNode: null,
+          worstPeerRttUs: 0,
+        },
+      };
     }
     const v = evaluateNode(node, ctx);
     const r = v.rejection;
     return {
-      node, passed: r === null, reason: r?.message ?? null, code: r?.code ?? null,
+      node,
+      passed: r === null,
+      reason: r?.message ?? null,
+      code: r?.code ?? null,
       list: r === null ? null : r.unresolvable ? 'FailedAndUnresolvableNodes' : 'FailedNodes',
-      terms: v.terms, score: v.score, facts: v.facts,
+      terms: v.terms,
+      score: v.score,
+      facts: v.facts,
     };
   });
-  return { pod, needs: describeNeeds(ctx.needs), peerNodes: ctx.peers.map((p) => p.node), fastPath, policy: ctx.policy, nodes };
+  return {
+    pod,
+    needs: describeNeeds(ctx.needs),
+    peerNodes: ctx.peers.map((p) => p.node),
+    fastPath,
+    policy: ctx.policy,
+    nodes,
+  };
 }

@@ -21,11 +21,27 @@ const NOTHING_REJECTED: ReadonlyMap<ReasonCode, number> = new Map();
 export function rejectAll(args: ExtenderArgs, reason: string): FilterOutcome {
   const unresolvable = emptyMap();
   for (const name of args.names) unresolvable[name] = reason;
-  return { result: filterResult(args, [], emptyMap(), unresolvable), passed: [], scores: [], rejected: new Map([['invalid_needs', args.names.length]]) };
+  return {
+    result: filterResult(args, [], emptyMap(), unresolvable),
+    passed: [],
+    scores: [],
+    rejected: new Map([['invalid_needs', args.names.length]]),
+  };
 }
 
 export function filterNodes(args: ExtenderArgs, ctx: RequestContext): FilterOutcome {
-  if (!hasNeeds(ctx.needs)) return { result: filterResult(args, args.names.map((_, i) => i), emptyMap(), emptyMap()), passed: args.names, scores: [], rejected: NOTHING_REJECTED };
+  if (!hasNeeds(ctx.needs))
+    return {
+      result: filterResult(
+        args,
+        args.names.map((_, i) => i),
+        emptyMap(),
+        emptyMap(),
+      ),
+      passed: args.names,
+      scores: [],
+      rejected: NOTHING_REJECTED,
+    };
   const passed: number[] = [];
   const passedNames: string[] = [];
   const scores: number[] = [];

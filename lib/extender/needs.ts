@@ -28,9 +28,15 @@ export interface Needs {
   readonly peers: PeerRule | null;
 }
 
-export type NeedsResult = { readonly ok: true; readonly needs: Needs } | { readonly ok: false; readonly reason: string };
+export type NeedsResult =
+  { readonly ok: true; readonly needs: Needs } | { readonly ok: false; readonly reason: string };
 
-export const NO_NEEDS: Needs = Object.freeze({ nvmeVolumes: [], minBandwidthBps: null, maxPeerLatencyUs: null, peers: null });
+export const NO_NEEDS: Needs = Object.freeze({
+  nvmeVolumes: [],
+  minBandwidthBps: null,
+  maxPeerLatencyUs: null,
+  peers: null,
+});
 
 export function hasNeeds(n: Needs): boolean {
   return n.nvmeVolumes.length > 0 || n.minBandwidthBps !== null || n.peers !== null;
@@ -68,13 +74,15 @@ export function podNeeds(pod: PodFacts, claimVolumes: readonly number[] = []): N
   const bw = a[ANNOTATIONS.minBandwidth];
   if (bw !== undefined) {
     minBandwidthBps = positiveQuantity(bw);
-    if (minBandwidthBps === null) return invalid(ANNOTATIONS.minBandwidth, bw, 'expected bits per second as a positive quantity such as 10G');
+    if (minBandwidthBps === null)
+      return invalid(ANNOTATIONS.minBandwidth, bw, 'expected bits per second as a positive quantity such as 10G');
   }
   let maxPeerLatencyUs: number | null = null;
   const lat = a[ANNOTATIONS.maxPeerLatency];
   if (lat !== undefined) {
     maxPeerLatencyUs = parseDurationUs(lat);
-    if (maxPeerLatencyUs === null || maxPeerLatencyUs <= 0) return invalid(ANNOTATIONS.maxPeerLatency, lat, 'expected a positive duration such as 500us or 2ms');
+    if (maxPeerLatencyUs === null || maxPeerLatencyUs <= 0)
+      return invalid(ANNOTATIONS.maxPeerLatency, lat, 'expected a positive duration such as 500us or 2ms');
   }
   let peers: PeerRule | null = null;
   const sel = a[ANNOTATIONS.peers];

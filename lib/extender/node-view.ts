@@ -41,7 +41,15 @@ export function nodeView(report: NodeReport, receivedAtMs: number, ids: NodeIds)
   const rttById = new Map<number, number>();
   for (const peer of report.peers) rttById.set(ids.id(peer.node), peer.p50Us);
   return {
-    node: report.node, id: ids.id(report.node), zone: report.zone, receivedAtMs, nvmePools,
-    nvmeCapacityBytes: cap, nvmeFreeBytes: free, link: linkView(report), rttById, report,
+    node: report.node,
+    id: ids.id(report.node),
+    zone: report.zone,
+    receivedAtMs,
+    nvmePools,
+    nvmeCapacityBytes: cap,
+    nvmeFreeBytes: free,
+    link: linkView(report),
+    rttById,
+    report,
   };
 }

@@ -28,10 +28,15 @@ function placeInto(free: number[], volumes: readonly number[]): number {
   return 0;
 }
 
-export function placeVolumes(pools: readonly PoolView[], reserved: readonly number[], volumes: readonly number[]): Placement {
+export function placeVolumes(
+  pools: readonly PoolView[],
+  reserved: readonly number[],
+  volumes: readonly number[],
+): Placement {
   const free = pools.map((p) => p.freeBytes);
   const unplacedReserved = placeInto(free, reserved);
-  if (unplacedReserved > 0) return { fits: false, freeAfter: free, unplaced: volumes.length > 0 ? Math.max(...volumes) : 0 };
+  if (unplacedReserved > 0)
+    return { fits: false, freeAfter: free, unplaced: volumes.length > 0 ? Math.max(...volumes) : 0 };
   const unplaced = placeInto(free, volumes);
   return { fits: unplaced === 0, freeAfter: free, unplaced };
 }
@@ -46,7 +51,12 @@ export function sum(values: readonly number[]): number {
  * Free NVMe bytes left on the node after placing reservations and the pod's volumes, or -1 when they do not fit.
  * The common case (one volume, nothing reserved) is answered from the largest pool without allocating.
  */
-export function freeAfterPlacement(pools: readonly PoolView[], totalFree: number, reserved: readonly number[], volumes: readonly number[]): number {
+export function freeAfterPlacement(
+  pools: readonly PoolView[],
+  totalFree: number,
+  reserved: readonly number[],
+  volumes: readonly number[],
+): number {
   if (reserved.length === 0 && volumes.length === 1) {
     const size = volumes[0] ?? 0;
     return (pools[0]?.freeBytes ?? -1) >= size ? totalFree - size : -1;

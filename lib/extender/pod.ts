@@ -40,7 +40,8 @@ function claimNames(volumes: unknown): string[] {
   if (!Array.isArray(volumes)) return [];
   const out: string[] = [];
   for (const v of volumes) {
-    const claim = isRecord(v) && isRecord(v['persistentVolumeClaim']) ? v['persistentVolumeClaim']['claimName'] : undefined;
+    const claim =
+      isRecord(v) && isRecord(v['persistentVolumeClaim']) ? v['persistentVolumeClaim']['claimName'] : undefined;
     if (typeof claim === 'string' && claim !== '') out.push(claim);
   }
   return out;

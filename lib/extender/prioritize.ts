@@ -7,7 +7,11 @@ import { hasNeeds } from './needs.ts';
 import { assessNode, newAssessment, type RequestContext } from './verdict.ts';
 import type { ExtenderArgs, HostPriority } from './wire.ts';
 
-export function prioritizeNodes(args: ExtenderArgs, ctx: RequestContext, known: readonly number[] | null = null): HostPriority[] {
+export function prioritizeNodes(
+  args: ExtenderArgs,
+  ctx: RequestContext,
+  known: readonly number[] | null = null,
+): HostPriority[] {
   if (!hasNeeds(ctx.needs)) return [];
   const out: HostPriority[] = new Array<HostPriority>(args.names.length);
   if (known !== null && known.length === args.names.length) {

@@ -58,9 +58,18 @@ export function latencyTerm(meanRttUs: number | null, referenceUs: number): numb
 export function combine(terms: Terms, weights: Weights): number | null {
   let num = 0;
   let den = 0;
-  if (terms.capacity !== null) { num += weights.capacity * terms.capacity; den += weights.capacity; }
-  if (terms.bandwidth !== null) { num += weights.bandwidth * terms.bandwidth; den += weights.bandwidth; }
-  if (terms.latency !== null) { num += weights.latency * terms.latency; den += weights.latency; }
+  if (terms.capacity !== null) {
+    num += weights.capacity * terms.capacity;
+    den += weights.capacity;
+  }
+  if (terms.bandwidth !== null) {
+    num += weights.bandwidth * terms.bandwidth;
+    den += weights.bandwidth;
+  }
+  if (terms.latency !== null) {
+    num += weights.latency * terms.latency;
+    den += weights.latency;
+  }
   if (den === 0) return null;
   return Math.round((MAX_SCORE * num) / den);
 }

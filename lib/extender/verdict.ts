@@ -6,11 +6,30 @@
 import { totalNvme, type Needs } from './needs.ts';
 import type { NodeView } from './node-view.ts';
 import { freeAfterPlacement, sum } from './placement.ts';
-import { bandwidthTerm, capacityTerm, combine, latencyTerm, MAX_SCORE, NEUTRAL, type CapacityStrategy, type Terms, type Weights } from './score.ts';
+import {
+  bandwidthTerm,
+  capacityTerm,
+  combine,
+  latencyTerm,
+  MAX_SCORE,
+  NEUTRAL,
+  type CapacityStrategy,
+  type Terms,
+  type Weights,
+} from './score.ts';
 import { formatBitRate, formatBytes, formatDurationUs } from '../core/units.ts';
 
 /** Closed set of reasons a node is rejected; the `reason` label of berth_filter_rejections_total. */
-export const REASON_CODES = ['no_report', 'report_stale', 'no_nvme', 'nvme_capacity', 'link_unknown', 'bandwidth', 'peer_latency', 'invalid_needs'] as const;
+export const REASON_CODES = [
+  'no_report',
+  'report_stale',
+  'no_nvme',
+  'nvme_capacity',
+  'link_unknown',
+  'bandwidth',
+  'peer_latency',
+  'invalid_needs',
+] as const;
 export type ReasonCode = (typeof REASON_CODES)[number];
 
 export interface Rejection {
@@ -66,7 +85,17 @@ export interface Assessment {
 }
 
 export function newAssessment(): Assessment {
-  return { terms: { capacity: null, bandwidth: null, latency: null }, score: null, nvmeFreeBytes: null, reservedBytes: 0, freeAfterBytes: null, headroomBps: null, meanPeerRttUs: null, worstPeerNode: null, worstPeerRttUs: 0 };
+  return {
+    terms: { capacity: null, bandwidth: null, latency: null },
+    score: null,
+    nvmeFreeBytes: null,
+    reservedBytes: 0,
+    freeAfterBytes: null,
+    headroomBps: null,
+    meanPeerRttUs: null,
+    worstPeerNode: null,
+    worstPeerRttUs: 0,
+  };
 }
 
 function reset(a: Assessment): void {
@@ -88,26 +117,51 @@ function unknownNode(ctx: RequestContext, a: Assessment, code: 'no_report' | 're
     a.score = Math.round(MAX_SCORE * NEUTRAL);
     return null;
   }
-  const message = code === 'no_report' ? 'no report from berth agent' : `report stale (older than ${formatDurationUs(ctx.policy.reportTtlMs * 1000)})`;
+  const message =
+    code === 'no_report'
+      ? 'no report from berth agent'
+      : `report stale (older than ${formatDurationUs(ctx.policy.reportTtlMs * 1000)})`;
   return { code, message, unresolvable: true };
 }
 
 function nvmeShortfall(view: NodeView, needs: Needs, reservedBytes: number): Rejection {
-  const want = formatBytes(totalNvme(needs)) + (needs.nvmeVolumes.length > 1 ? ` in ${needs.nvmeVolumes.length} volumes` : '');
+  const want =
+    formatBytes(totalNvme(needs)) + (needs.nvmeVolumes.length > 1 ? ` in ${needs.nvmeVolumes.length} volumes` : '');
   const top = view.nvmePools[0];
-  if (top === undefined) return { code: 'no_nvme', message: `needs ${want} NVMe, node reports no NVMe pool`, unresolvable: true };
+  if (top === undefined)
+    return { code: 'no_nvme', message: `needs ${want} NVMe, node reports no NVMe pool`, unresolvable: true };
   const free = Math.max(0, top.freeBytes - (view.nvmePools.length === 1 ? reservedBytes : 0));
   const held = reservedBytes > 0 ? ` (${formatBytes(reservedBytes)} reserved for pods in flight)` : '';
-  return { code: 'nvme_capacity', message: `needs ${want} NVMe, ${formatBytes(free)} free in pool ${top.name}${held}`, unresolvable: true };
+  return {
+    code: 'nvme_capacity',
+    message: `needs ${want} NVMe, ${formatBytes(free)} free in pool ${top.name}${held}`,
+    unresolvable: true,
+  };
 }
 
 function bandwidthShortfall(view: NodeView, needBps: number): Rejection | null {
   const link = view.link;
   const need = (): string => formatBitRate(needBps);
-  if (link === null) return { code: 'link_unknown', message: `needs ${need()} bandwidth, node reports no network interface`, unresolvable: false };
-  if (link.speedBps === null) return { code: 'link_unknown', message: `needs ${need()} bandwidth, link speed of ${link.name} unknown`, unresolvable: false };
+  if (link === null)
+    return {
+      code: 'link_unknown',
+      message: `needs ${need()} bandwidth, node reports no network interface`,
+      unresolvable: false,
+    };
+  if (link.speedBps === null)
+    return {
+      code: 'link_unknown',
+      message: `needs ${need()} bandwidth, link speed of ${link.name} unknown`,
+      unresolvable: false,
+    };
   const headroom = Math.max(0, link.speedBps - link.loadBps);
-  return headroom >= needBps ? null : { code: 'bandwidth', message: `needs ${need()} bandwidth, ${formatBitRate(headroom)} headroom on ${link.name}`, unresolvable: false };
+  return headroom >= needBps
+    ? null
+    : {
+        code: 'bandwidth',
+        message: `needs ${need()} bandwidth, ${formatBitRate(headroom)} headroom on ${link.name}`,
+        unresolvable: false,
+      };
 }
 
 /**
@@ -141,7 +195,10 @@ export function assessNode(node: string, ctx: RequestContext, a: Assessment): Re
     const reserved = ctx.reserved(node);
     a.reservedBytes = reserved.length === 0 ? 0 : sum(reserved);
     a.nvmeFreeBytes = view.nvmeFreeBytes;
-    const freeAfter = view.nvmePools.length === 0 ? -1 : freeAfterPlacement(view.nvmePools, view.nvmeFreeBytes, reserved, needs.nvmeVolumes);
+    const freeAfter =
+      view.nvmePools.length === 0
+        ? -1
+        : freeAfterPlacement(view.nvmePools, view.nvmeFreeBytes, reserved, needs.nvmeVolumes);
     if (freeAfter < 0) return nvmeShortfall(view, needs, a.reservedBytes);
     a.freeAfterBytes = freeAfter;
     a.terms.capacity = capacityTerm(freeAfter, view.nvmeCapacityBytes, policy.strategy);
@@ -159,7 +216,11 @@ export function assessNode(node: string, ctx: RequestContext, a: Assessment): Re
     measurePeers(view, ctx.peers, a);
     const max = needs.maxPeerLatencyUs;
     if (max !== null && a.worstPeerNode !== null && a.worstPeerRttUs > max) {
-      return { code: 'peer_latency', message: `needs ≤ ${formatDurationUs(max)} to peers, ${formatDurationUs(a.worstPeerRttUs)} to ${a.worstPeerNode}`, unresolvable: true };
+      return {
+        code: 'peer_latency',
+        message: `needs ≤ ${formatDurationUs(max)} to peers, ${formatDurationUs(a.worstPeerRttUs)} to ${a.worstPeerNode}`,
+        unresolvable: true,
+      };
     }
     a.terms.latency = latencyTerm(a.meanPeerRttUs, max ?? policy.latencyReferenceUs);
   }

@@ -41,7 +41,12 @@ function readNames(r: Reader, v: unknown, limits: WireLimits): string[] | null {
   for (let i = 0; i < arr.length; i++) {
     const n = arr[i];
     if (typeof n !== 'string' || n === '' || n.length > 253) {
-      r.fail(`NodeNames[${i}]`, typeof n === 'string' ? 'must be a node name of 1 to 253 characters' : `must be a string, got ${n === null ? 'null' : typeof n}`);
+      r.fail(
+        `NodeNames[${i}]`,
+        typeof n === 'string'
+          ? 'must be a node name of 1 to 253 characters'
+          : `must be a string, got ${n === null ? 'null' : typeof n}`,
+      );
       return null;
     }
   }
@@ -50,7 +55,10 @@ function readNames(r: Reader, v: unknown, limits: WireLimits): string[] | null {
 
 function readNodeList(r: Reader, v: unknown, limits: WireLimits): { names: string[]; items: unknown[] } | null {
   if (!limits.acceptFullNodes) {
-    r.fail('Nodes', 'full-nodes requests are turned off: set nodeCacheCapable: true in the scheduler configuration (recommended) or start berth with --accept-full-nodes');
+    r.fail(
+      'Nodes',
+      'full-nodes requests are turned off: set nodeCacheCapable: true in the scheduler configuration (recommended) or start berth with --accept-full-nodes',
+    );
     return null;
   }
   const list = r.record(v, 'Nodes');
@@ -100,9 +108,15 @@ export function emptyMap(): Record<string, string> {
 }
 
 /** Answers in the mode the scheduler asked in; with full nodes, only `Nodes` is read (protocol §6.3). */
-export function filterResult(args: ExtenderArgs, passed: readonly number[], failed: Record<string, string>, unresolvable: Record<string, string>): FilterResult {
+export function filterResult(
+  args: ExtenderArgs,
+  passed: readonly number[],
+  failed: Record<string, string>,
+  unresolvable: Record<string, string>,
+): FilterResult {
   if (args.mode === 'names') {
-    const names = passed.length === args.names.length ? (args.names as string[]) : passed.map((i) => args.names[i] ?? '');
+    const names =
+      passed.length === args.names.length ? (args.names as string[]) : passed.map((i) => args.names[i] ?? '');
     return { NodeNames: names, Nodes: null, FailedNodes: failed, FailedAndUnresolvableNodes: unresolvable, Error: '' };
   }
   const items = args.items ?? [];

@@ -69,7 +69,8 @@ export class AgentLoop {
     // Half an interval of slack: rounds land on multiples of the interval give or take the collection time, and a
     // heartbeat must not slip a whole round because this round's collection happened to be a little faster.
     const heartbeatDue = now - this.#lastOfferedAt >= this.#opts.heartbeatMs - this.#opts.intervalMs / 2;
-    const reason = significantChange(this.#lastOffered, report, this.#opts.change) ?? (heartbeatDue ? 'heartbeat' : null);
+    const reason =
+      significantChange(this.#lastOffered, report, this.#opts.change) ?? (heartbeatDue ? 'heartbeat' : null);
     if (reason === null) return null;
     this.#lastOffered = report;
     this.#lastOfferedAt = now;

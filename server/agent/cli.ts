@@ -26,15 +26,22 @@ const ONCE_PUBLISH_ATTEMPTS = 3;
 /** Runs `berth agent`; argv is what follows "agent". Resolves the process exit code. */
 export async function runAgentCommand(argv: string[], ioOverrides: Partial<AgentCommandIo> = {}): Promise<number> {
   const io: AgentCommandIo = {
-    stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t),
-    env: process.env, hostname: hostname(), deps: realDeps(), stopSignal: waitForStopSignal, ...ioOverrides,
+    stdout: (t) => process.stdout.write(t),
+    stderr: (t) => process.stderr.write(t),
+    env: process.env,
+    hostname: hostname(),
+    deps: realDeps(),
+    stopSignal: waitForStopSignal,
+    ...ioOverrides,
   };
   let flags;
   try {
     flags = parseAgentFlags(argv);
   } catch (err) {
     // parseArgs' own message names the flag ("Unknown option '--x'"); its ERR_PARSE_ARGS_* code adds nothing for a user.
-    io.stderr(`berth agent: ${err instanceof Error ? err.message : String(err)}\nRun 'berth agent --help' for the flags.\n`);
+    io.stderr(
+      `berth agent: ${err instanceof Error ? err.message : String(err)}\nRun 'berth agent --help' for the flags.\n`,
+    );
     return 2;
   }
   if (flags['help'] === true) {
@@ -91,7 +98,10 @@ async function runOnce(config: AgentConfig, io: AgentCommandIo): Promise<number>
     } catch (err) {
       io.stderr(`berth agent: publish attempt ${attempt} failed: ${errorMessage(err)}\n`);
       if (attempt >= ONCE_PUBLISH_ATTEMPTS) return 1;
-      await deps.sleep(backoffDelayMs(attempt, config.publish.retryBaseMs, config.publish.retryMaxMs, deps.random), new AbortController().signal);
+      await deps.sleep(
+        backoffDelayMs(attempt, config.publish.retryBaseMs, config.publish.retryMaxMs, deps.random),
+        new AbortController().signal,
+      );
     }
   }
 }

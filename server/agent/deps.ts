@@ -50,11 +50,21 @@ export const realSleep: Sleep = (ms, signal) =>
   });
 
 /** One JSON object per line on stderr, so that a DaemonSet's logs stay greppable and parseable. */
-export function jsonLineLog(write: (line: string) => void = (l) => process.stderr.write(l), nowMs: () => number = () => Date.now()): AgentLog {
+export function jsonLineLog(
+  write: (line: string) => void = (l) => process.stderr.write(l),
+  nowMs: () => number = () => Date.now(),
+): AgentLog {
   const emit = (level: string, msg: string, fields?: LogFields): void => {
     write(`${JSON.stringify({ level, time: new Date(nowMs()).toISOString(), msg, ...fields })}\n`);
   };
-  return { info: (m, f) => { emit('info', m, f); }, warn: (m, f) => { emit('warn', m, f); } };
+  return {
+    info: (m, f) => {
+      emit('info', m, f);
+    },
+    warn: (m, f) => {
+      emit('warn', m, f);
+    },
+  };
 }
 
 export function realDeps(log: AgentLog = jsonLineLog()): AgentDeps {

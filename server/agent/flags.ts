@@ -6,10 +6,34 @@ import { parseArgs } from 'node:util';
 import { AGENT_FLAG_DEFAULTS, type RawAgentFlags } from '../../lib/agent/config.ts';
 
 const STRING_FLAGS = [
-  'node', 'zone', 'extender', 'kubeconfig', 'token-file', 'interval', 'heartbeat', 'inventory-refresh', 'rate-window',
-  'probe-listen', 'probe-advertise', 'probe-zone-peers', 'probe-other-peers', 'probe-count', 'probe-timeout',
-  'probe-window', 'report-peers-max', 'peer-source', 'peers-refresh', 'change-free', 'change-headroom',
-  'change-rate-floor', 'change-rtt', 'change-rtt-floor', 'publish-timeout', 'retry-base', 'retry-max', 'metrics-listen',
+  'node',
+  'zone',
+  'extender',
+  'kubeconfig',
+  'token-file',
+  'interval',
+  'heartbeat',
+  'inventory-refresh',
+  'rate-window',
+  'probe-listen',
+  'probe-advertise',
+  'probe-zone-peers',
+  'probe-other-peers',
+  'probe-count',
+  'probe-timeout',
+  'probe-window',
+  'report-peers-max',
+  'peer-source',
+  'peers-refresh',
+  'change-free',
+  'change-headroom',
+  'change-rate-floor',
+  'change-rtt',
+  'change-rtt-floor',
+  'publish-timeout',
+  'retry-base',
+  'retry-max',
+  'metrics-listen',
 ] as const;
 const LIST_FLAGS = ['nic', 'pool', 'peers'] as const;
 const BOOLEAN_FLAGS = ['kube', 'once', 'json', 'no-probe', 'help'] as const;

@@ -4,7 +4,12 @@
  * status is invalid is skipped and counted, like the HTTP source skips bad entries.
  */
 import { parseHostPort } from '../../lib/agent/config.ts';
-import { reportFromObject, NODE_REPORT_GROUP, NODE_REPORT_PLURAL, NODE_REPORT_VERSION } from '../../lib/core/node-report-resource.ts';
+import {
+  reportFromObject,
+  NODE_REPORT_GROUP,
+  NODE_REPORT_PLURAL,
+  NODE_REPORT_VERSION,
+} from '../../lib/core/node-report-resource.ts';
 import type { PeerCandidate } from '../../lib/agent/peer-sample.ts';
 import { isRecord } from '../../lib/core/check.ts';
 import type { K8s, KubeConfig } from '../common/client-node.ts';
@@ -41,7 +46,11 @@ export class KubePeerSource implements PeerSource {
 
   async list(signal: AbortSignal): Promise<readonly PeerCandidate[]> {
     if (signal.aborted) throw new Error('peer listing aborted');
-    const list: unknown = await this.#custom.listClusterCustomObject({ group: NODE_REPORT_GROUP, version: NODE_REPORT_VERSION, plural: NODE_REPORT_PLURAL });
+    const list: unknown = await this.#custom.listClusterCustomObject({
+      group: NODE_REPORT_GROUP,
+      version: NODE_REPORT_VERSION,
+      plural: NODE_REPORT_PLURAL,
+    });
     const { peers, skipped } = peersFromNodeReports(list);
     this.lastSkipped = skipped;
     return peers;

@@ -16,8 +16,12 @@ export function startMetricsServer(listen: HostPort, registry: Registry): Promis
       return;
     }
     registry.metrics().then(
-      (text) => { res.writeHead(200, { 'content-type': registry.contentType }).end(text); },
-      (err: unknown) => { res.writeHead(500, { 'content-type': 'text/plain' }).end(`${String(err)}\n`); },
+      (text) => {
+        res.writeHead(200, { 'content-type': registry.contentType }).end(text);
+      },
+      (err: unknown) => {
+        res.writeHead(500, { 'content-type': 'text/plain' }).end(`${String(err)}\n`);
+      },
     );
   });
   server.requestTimeout = 10_000;
@@ -29,7 +33,13 @@ export function startMetricsServer(listen: HostPort, registry: Registry): Promis
       const a = server.address() as AddressInfo;
       resolve({
         address: { host: a.address, port: a.port },
-        close: () => new Promise<void>((done) => { server.close(() => { done(); }); server.closeAllConnections(); }),
+        close: () =>
+          new Promise<void>((done) => {
+            server.close(() => {
+              done();
+            });
+            server.closeAllConnections();
+          }),
       });
     });
   });

@@ -9,7 +9,13 @@
  *   2. the status, on every publish.
  * RBAC and the admission policy (manifests/) allow exactly these writes, and only for the node the agent runs on.
  */
-import { nodeReportObject, NODE_REPORT_GROUP, NODE_REPORT_PLURAL, NODE_REPORT_VERSION, type NodeOwner } from '../../lib/core/node-report-resource.ts';
+import {
+  nodeReportObject,
+  NODE_REPORT_GROUP,
+  NODE_REPORT_PLURAL,
+  NODE_REPORT_VERSION,
+  type NodeOwner,
+} from '../../lib/core/node-report-resource.ts';
 import type { NodeReport } from '../../lib/core/report.ts';
 import type { K8s, KubeConfig } from '../common/client-node.ts';
 import { errorText } from '../common/client-node.ts';
@@ -40,19 +46,44 @@ export class KubeReportPublisher implements ReportPublisher {
   }
 
   async publish(report: NodeReport, signal: AbortSignal): Promise<void> {
-    if (report.node !== this.#o.node) throw new PublishError(`report is for node ${report.node}, this agent runs on ${this.#o.node}`);
-    await withDeadline(this.#publish(report), this.#o.timeoutMs, signal, (why) => new PublishError(why === 'aborted' ? 'publish aborted' : why));
+    if (report.node !== this.#o.node)
+      throw new PublishError(`report is for node ${report.node}, this agent runs on ${this.#o.node}`);
+    await withDeadline(
+      this.#publish(report),
+      this.#o.timeoutMs,
+      signal,
+      (why) => new PublishError(why === 'aborted' ? 'publish aborted' : why),
+    );
   }
 
   async #publish(report: NodeReport): Promise<void> {
     const owner = (this.#owner ??= await this.#readOwner());
     const obj = nodeReportObject(report, owner);
     if (!this.#objectApplied) {
-      await this.#apply(() => this.#custom.patchClusterCustomObject(this.#params({ apiVersion: obj.apiVersion, kind: obj.kind, metadata: obj.metadata }), this.#ssa()), 'apply NodeReport');
+      await this.#apply(
+        () =>
+          this.#custom.patchClusterCustomObject(
+            this.#params({ apiVersion: obj.apiVersion, kind: obj.kind, metadata: obj.metadata }),
+            this.#ssa(),
+          ),
+        'apply NodeReport',
+      );
       this.#objectApplied = true;
     }
     try {
-      await this.#apply(() => this.#custom.patchClusterCustomObjectStatus(this.#params({ apiVersion: obj.apiVersion, kind: obj.kind, metadata: { name: obj.metadata.name }, status: obj.status }), this.#ssa()), 'apply NodeReport status');
+      await this.#apply(
+        () =>
+          this.#custom.patchClusterCustomObjectStatus(
+            this.#params({
+              apiVersion: obj.apiVersion,
+              kind: obj.kind,
+              metadata: { name: obj.metadata.name },
+              status: obj.status,
+            }),
+            this.#ssa(),
+          ),
+        'apply NodeReport status',
+      );
     } catch (err) {
       // The object went away (deleted by hand, or the Node was recreated): apply it again on the next publish.
       if (err instanceof PublishError && err.status === 404) this.#objectApplied = false;
@@ -60,8 +91,24 @@ export class KubeReportPublisher implements ReportPublisher {
     }
   }
 
-  #params(body: object): { group: string; version: string; plural: string; name: string; body: object; fieldManager: string; force: boolean } {
-    return { group: NODE_REPORT_GROUP, version: NODE_REPORT_VERSION, plural: NODE_REPORT_PLURAL, name: this.#o.node, body, fieldManager: FIELD_MANAGER, force: true };
+  #params(body: object): {
+    group: string;
+    version: string;
+    plural: string;
+    name: string;
+    body: object;
+    fieldManager: string;
+    force: boolean;
+  } {
+    return {
+      group: NODE_REPORT_GROUP,
+      version: NODE_REPORT_VERSION,
+      plural: NODE_REPORT_PLURAL,
+      name: this.#o.node,
+      body,
+      fieldManager: FIELD_MANAGER,
+      force: true,
+    };
   }
 
   #ssa(): ReturnType<K8s['setHeaderOptions']> {
@@ -82,7 +129,10 @@ export class KubeReportPublisher implements ReportPublisher {
       const status = (err as { code?: unknown }).code;
       const body = (err as { body?: unknown }).body;
       const detail = typeof body === 'string' ? messageOf(body) : null;
-      throw new PublishError(`${what}: ${detail ?? errorText(err)}`, { status: typeof status === 'number' ? status : null, cause: err });
+      throw new PublishError(`${what}: ${detail ?? errorText(err)}`, {
+        status: typeof status === 'number' ? status : null,
+        cause: err,
+      });
     }
   }
 }
@@ -95,4 +145,3 @@ function messageOf(body: string): string | null {
     return null;
   }
 }
-

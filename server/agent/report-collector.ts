@@ -6,7 +6,17 @@
  * `lsblk` blocks the event loop for a moment and would otherwise show up as RTT on this node's own probes.
  * A collector's problem is logged once when it appears or changes, and once when it clears, not every round.
  */
-import { REPORT_API_VERSION, REPORT_LIMITS, type CollectorName, type CollectorProblem, type NicReport, type NodeReport, type NvmeDevice, type PeerRtt, type StoragePool } from '../../lib/core/report.ts';
+import {
+  REPORT_API_VERSION,
+  REPORT_LIMITS,
+  type CollectorName,
+  type CollectorProblem,
+  type NicReport,
+  type NodeReport,
+  type NvmeDevice,
+  type PeerRtt,
+  type StoragePool,
+} from '../../lib/core/report.ts';
 import type { Collected } from './collectors/collected.ts';
 import { type AgentClock, type AgentLog, errorMessage } from './deps.ts';
 import type { AgentMetrics } from './metrics.ts';
@@ -58,7 +68,10 @@ export class ReportCollector {
       this.#run('network', () => sources.nics(clock.monotonicMs()), problems),
     ]);
     const peerSource = sources.peers;
-    const peers = peerSource === null ? [] : await this.#run('latency', () => peerSource(() => clock.monotonicMs(), signal), problems);
+    const peers =
+      peerSource === null
+        ? []
+        : await this.#run('latency', () => peerSource(() => clock.monotonicMs(), signal), problems);
     this.#sequence++;
     return {
       apiVersion: REPORT_API_VERSION,
@@ -73,7 +86,11 @@ export class ReportCollector {
     };
   }
 
-  async #run<T>(collector: CollectorName, fn: () => Promise<Collected<T[]>>, problems: CollectorProblem[]): Promise<T[]> {
+  async #run<T>(
+    collector: CollectorName,
+    fn: () => Promise<Collected<T[]>>,
+    problems: CollectorProblem[],
+  ): Promise<T[]> {
     const started = this.#opts.clock.monotonicMs();
     let value: T[] = [];
     let reasons: readonly string[];

@@ -69,7 +69,12 @@ export async function buildAgentParts(config: AgentConfig, deps: AgentDeps, opts
   const token = config.tokenFile !== null ? new BearerTokenFile(config.tokenFile) : null;
   const kube = config.kube !== null ? await connectKube(config, config.kube, deps) : null;
   const zone = kube !== null ? kube.zone : config.zone;
-  const network = new NetworkCollector({ nics: config.nics, paths, refreshMs: config.inventoryRefreshMs, rateWindowMs: config.rateWindowMs });
+  const network = new NetworkCollector({
+    nics: config.nics,
+    paths,
+    refreshMs: config.inventoryRefreshMs,
+    rateWindowMs: config.rateWindowMs,
+  });
   const nvme = new NvmeDeviceCollector({ paths, refreshMs: config.inventoryRefreshMs, log: deps.log });
   const pools = new StoragePoolCollector({ pools: config.pools, paths });
   const source = peerSource(config, token, kube);
@@ -78,17 +83,37 @@ export async function buildAgentParts(config: AgentConfig, deps: AgentDeps, opts
   const standing: CollectorProblem[] = [];
   let probe: string | null = null;
   if (echo !== null && !opts.once) {
-    probe = config.probe.advertise ?? deriveProbeAddress(config.probe.listen.host, echo.address.port, (await network.selectedNics(deps.clock.monotonicMs()))[0]);
-    if (probe === null) standing.push({ collector: 'latency', reason: `cannot derive the probe address from wildcard ${formatHostPort(config.probe.listen)}; pass --probe-advertise` });
+    probe =
+      config.probe.advertise ??
+      deriveProbeAddress(
+        config.probe.listen.host,
+        echo.address.port,
+        (await network.selectedNics(deps.clock.monotonicMs()))[0],
+      );
+    if (probe === null)
+      standing.push({
+        collector: 'latency',
+        reason: `cannot derive the probe address from wildcard ${formatHostPort(config.probe.listen)}; pass --probe-advertise`,
+      });
   }
-  const prober = echo !== null && source !== null
-    ? new LatencyProber({
-      self: { node: config.node, zone }, source, socket: echo, refreshMs: config.peers.refreshMs,
-      zonePeers: config.probe.zonePeers, otherPeers: config.probe.otherPeers, count: config.probe.count,
-      timeoutMs: config.probe.timeoutMs, windowMs: config.probe.windowMs, reportMax: config.probe.reportMax,
-      onRtt: (s) => { metrics.probeRtt.observe(s); },
-    })
-    : null;
+  const prober =
+    echo !== null && source !== null
+      ? new LatencyProber({
+          self: { node: config.node, zone },
+          source,
+          socket: echo,
+          refreshMs: config.peers.refreshMs,
+          zonePeers: config.probe.zonePeers,
+          otherPeers: config.probe.otherPeers,
+          count: config.probe.count,
+          timeoutMs: config.probe.timeoutMs,
+          windowMs: config.probe.windowMs,
+          reportMax: config.probe.reportMax,
+          onRtt: (s) => {
+            metrics.probeRtt.observe(s);
+          },
+        })
+      : null;
   const collector = new ReportCollector({
     identity: { node: config.node, zone, probe },
     sources: {
@@ -97,28 +122,53 @@ export async function buildAgentParts(config: AgentConfig, deps: AgentDeps, opts
       nics: (now) => network.collect(now),
       peers: prober === null ? null : (now, signal) => prober.collect(now, signal),
     },
-    clock: deps.clock, log: deps.log, metrics, instance: deps.randomId(), standingProblems: standing,
+    clock: deps.clock,
+    log: deps.log,
+    metrics,
+    instance: deps.randomId(),
+    standingProblems: standing,
   });
   const timeoutMs = config.publish.timeoutMs;
-  const publisher: ReportPublisher | null = kube !== null
-    ? new KubeReportPublisher({ k8s: kube.k8s, kc: kube.kc, node: config.node, timeoutMs })
-    : config.extender !== null ? new HttpReportPublisher({ extender: config.extender, token, timeoutMs }) : null;
-  return { collector, network, metrics, echo, probe, zone, publisher, token, close: async () => { await echo?.close(); } };
+  const publisher: ReportPublisher | null =
+    kube !== null
+      ? new KubeReportPublisher({ k8s: kube.k8s, kc: kube.kc, node: config.node, timeoutMs })
+      : config.extender !== null
+        ? new HttpReportPublisher({ extender: config.extender, token, timeoutMs })
+        : null;
+  return {
+    collector,
+    network,
+    metrics,
+    echo,
+    probe,
+    zone,
+    publisher,
+    token,
+    close: async () => {
+      await echo?.close();
+    },
+  };
 }
 
 function peerSource(config: AgentConfig, token: BearerTokenFile | null, kube: KubeLink | null): PeerSource | null {
   if (!config.probe.enabled) return null;
   const timeoutMs = config.publish.timeoutMs;
   switch (config.peers.source) {
-    case 'static': return new StaticPeerSource(config.peers.list);
-    case 'extender': return config.extender === null ? null : new HttpPeerSource({ extender: config.extender, token, timeoutMs });
+    case 'static':
+      return new StaticPeerSource(config.peers.list);
+    case 'extender':
+      return config.extender === null ? null : new HttpPeerSource({ extender: config.extender, token, timeoutMs });
     case 'kube': {
       if (kube === null) return null;
       // The generated client takes no AbortSignal: bound the LIST here, or a hung API server would stall the round.
       const inner = new KubePeerSource(kube.k8s, kube.kc);
-      return { list: (signal) => withDeadline(inner.list(signal), timeoutMs, signal, (why) => new Error(`list NodeReports: ${why}`)) };
+      return {
+        list: (signal) =>
+          withDeadline(inner.list(signal), timeoutMs, signal, (why) => new Error(`list NodeReports: ${why}`)),
+      };
     }
-    case 'none': return null;
+    case 'none':
+      return null;
   }
 }
 
@@ -134,7 +184,11 @@ async function connectKube(config: AgentConfig, kube: AgentKubeConfig, deps: Age
   try {
     kc = loadKubeConfig(k8s, kube.kubeconfig);
   } catch (err) {
-    throw new AgentStartError(kube.kubeconfig === null ? '--kube' : '--kubeconfig', `cannot load the Kubernetes client configuration: ${errorMessage(err)}`, err);
+    throw new AgentStartError(
+      kube.kubeconfig === null ? '--kube' : '--kubeconfig',
+      `cannot load the Kubernetes client configuration: ${errorMessage(err)}`,
+      err,
+    );
   }
   const zone = kube.zoneFromNode ? await nodeZone(k8s, kc, config, deps) : config.zone;
   return { k8s, kc, zone };
@@ -151,15 +205,31 @@ async function nodeZone(k8s: K8s, kc: KubeConfig, config: AgentConfig, deps: Age
   const never = new AbortController().signal;
   for (let attempt = 1; ; attempt++) {
     try {
-      const node = await withDeadline(core.readNode({ name: config.node }), config.publish.timeoutMs, never, (why) => new Error(`read Node ${config.node}: ${why}`));
+      const node = await withDeadline(
+        core.readNode({ name: config.node }),
+        config.publish.timeoutMs,
+        never,
+        (why) => new Error(`read Node ${config.node}: ${why}`),
+      );
       const zone = node.metadata?.labels?.[ZONE_LABEL]?.trim() ?? '';
-      deps.log.info('zone from the Node label', { node: config.node, label: ZONE_LABEL, zone: zone === '' ? null : zone });
+      deps.log.info('zone from the Node label', {
+        node: config.node,
+        label: ZONE_LABEL,
+        zone: zone === '' ? null : zone,
+      });
       return zone === '' ? null : zone;
     } catch (err) {
       const reason = apiReason(err);
-      if (attempt >= ZONE_READ_ATTEMPTS) throw new Error(`cannot read Node ${config.node} for its ${ZONE_LABEL} label (pass --zone to skip this): ${reason}`, { cause: err });
+      if (attempt >= ZONE_READ_ATTEMPTS)
+        throw new Error(
+          `cannot read Node ${config.node} for its ${ZONE_LABEL} label (pass --zone to skip this): ${reason}`,
+          { cause: err },
+        );
       deps.log.warn('reading the Node for its zone failed', { node: config.node, attempt, reason });
-      await deps.sleep(backoffDelayMs(attempt, config.publish.retryBaseMs, config.publish.retryMaxMs, deps.random), never);
+      await deps.sleep(
+        backoffDelayMs(attempt, config.publish.retryBaseMs, config.publish.retryMaxMs, deps.random),
+        never,
+      );
     }
   }
 }
@@ -176,7 +246,6 @@ function apiReason(err: unknown): string {
   }
   return errorText(err);
 }
-
 
 async function openEcho(config: AgentConfig, deps: AgentDeps, once: boolean): Promise<EchoSocket> {
   const listen = once ? { host: config.probe.listen.host, port: 0 } : config.probe.listen;

@@ -56,7 +56,11 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
   } catch (err) {
     throw new AgentConfigError([{ path: '', message: errorMessage(err) }]);
   }
-  const checked = validateAgentConfig({ flags, env: options.env ?? process.env, hostname: options.hostname ?? hostname() });
+  const checked = validateAgentConfig({
+    flags,
+    env: options.env ?? process.env,
+    hostname: options.hostname ?? hostname(),
+  });
   if (!checked.ok) throw new AgentConfigError(checked.problems);
   if (checked.value.once) throw new AgentConfigError([{ path: '--once', message: 'not available in-process' }]);
   return launchAgent(checked.value, options.deps ?? realDeps());
@@ -79,17 +83,40 @@ export async function launchAgent(config: AgentConfig, deps: AgentDeps, paths?: 
     }
   }
   const sender = new LatestWinsSender({
-    publisher, retryBaseMs: config.publish.retryBaseMs, retryMaxMs: config.publish.retryMaxMs,
-    sleep: deps.sleep, random: deps.random, onOutcome: (o) => { recordOutcome(o, deps, metrics); },
+    publisher,
+    retryBaseMs: config.publish.retryBaseMs,
+    retryMaxMs: config.publish.retryMaxMs,
+    sleep: deps.sleep,
+    random: deps.random,
+    onOutcome: (o) => {
+      recordOutcome(o, deps, metrics);
+    },
   });
   const loop = new AgentLoop({
-    collector: parts.collector, sender, intervalMs: config.intervalMs, heartbeatMs: config.heartbeatMs, change: config.change,
-    clock: deps.clock, sleep: deps.sleep, log: deps.log, prime: () => parts.network.prime(deps.clock.monotonicMs()),
+    collector: parts.collector,
+    sender,
+    intervalMs: config.intervalMs,
+    heartbeatMs: config.heartbeatMs,
+    change: config.change,
+    clock: deps.clock,
+    sleep: deps.sleep,
+    log: deps.log,
+    prime: () => parts.network.prime(deps.clock.monotonicMs()),
   });
   const rounds = new AbortController();
-  const done = loop.run(rounds.signal).catch((err: unknown) => { deps.log.warn('agent loop stopped unexpectedly', { reason: errorMessage(err) }); });
+  const done = loop.run(rounds.signal).catch((err: unknown) => {
+    deps.log.warn('agent loop stopped unexpectedly', { reason: errorMessage(err) });
+  });
   const metricsAt = metricsServer === null ? null : formatHostPort(metricsServer.address);
-  deps.log.info('agent started', { node: config.node, zone: parts.zone, extender: config.extender, kube: config.kube !== null, probe: parts.probe, metrics: metricsAt, instance: parts.collector.instance });
+  deps.log.info('agent started', {
+    node: config.node,
+    zone: parts.zone,
+    extender: config.extender,
+    kube: config.kube !== null,
+    probe: parts.probe,
+    metrics: metricsAt,
+    instance: parts.collector.instance,
+  });
   let stopping: Promise<void> | null = null;
   const stop = async (): Promise<void> => {
     rounds.abort();
@@ -103,7 +130,10 @@ export async function launchAgent(config: AgentConfig, deps: AgentDeps, paths?: 
     deps.log.info('agent stopped', { flushed });
   };
   return {
-    config, probe: parts.probe, metrics, metricsAddress: metricsServer?.address ?? null,
+    config,
+    probe: parts.probe,
+    metrics,
+    metricsAddress: metricsServer?.address ?? null,
     latest: () => loop.latest,
     stop: () => (stopping ??= stop()),
   };
@@ -113,8 +143,14 @@ function recordOutcome(o: PublishOutcome, deps: AgentDeps, metrics: AgentMetrics
   metrics.publishTotal.inc({ result: o.ok ? 'ok' : 'error' });
   if (o.ok) {
     metrics.lastPublish.set(deps.clock.nowMs() / 1000);
-    if (o.attempt > 1 || o.report.agent.sequence === 1) deps.log.info('report published', { sequence: o.report.agent.sequence, attempt: o.attempt });
+    if (o.attempt > 1 || o.report.agent.sequence === 1)
+      deps.log.info('report published', { sequence: o.report.agent.sequence, attempt: o.attempt });
   } else {
-    deps.log.warn('publish failed', { sequence: o.report.agent.sequence, attempt: o.attempt, retryInMs: o.retryInMs === undefined ? null : Math.round(o.retryInMs), reason: errorMessage(o.error) });
+    deps.log.warn('publish failed', {
+      sequence: o.report.agent.sequence,
+      attempt: o.attempt,
+      retryInMs: o.retryInMs === undefined ? null : Math.round(o.retryInMs),
+      reason: errorMessage(o.error),
+    });
   }
 }

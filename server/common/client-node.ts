@@ -16,14 +16,21 @@ export function loadKubeConfig(k8s: K8s, path: string | null): KubeConfig {
   const kc = new k8s.KubeConfig();
   if (path === null) kc.loadFromDefault();
   else kc.loadFromFile(path);
-  if (kc.getCurrentCluster() === null) throw new Error(path === null ? 'no Kubernetes cluster configured (no kubeconfig and not in a cluster)' : `kubeconfig ${path} names no current cluster`);
+  if (kc.getCurrentCluster() === null)
+    throw new Error(
+      path === null
+        ? 'no Kubernetes cluster configured (no kubeconfig and not in a cluster)'
+        : `kubeconfig ${path} names no current cluster`,
+    );
   return kc;
 }
 
 export function errorText(err: unknown): string {
   if (err instanceof Error) {
     const code = (err as { code?: unknown; statusCode?: unknown }).code ?? (err as { statusCode?: unknown }).statusCode;
-    return typeof code === 'number' || typeof code === 'string' ? `${err.name} ${String(code)}: ${err.message.split('\n')[0] ?? ''}` : `${err.name}: ${err.message.split('\n')[0] ?? ''}`;
+    return typeof code === 'number' || typeof code === 'string'
+      ? `${err.name} ${String(code)}: ${err.message.split('\n')[0] ?? ''}`
+      : `${err.name}: ${err.message.split('\n')[0] ?? ''}`;
   }
   return String(err);
 }

@@ -5,13 +5,21 @@
 import { parseArgs } from 'node:util';
 import type { OptionSpec } from '../../lib/extender/config.ts';
 
-export type ParsedFlags = { readonly ok: true; readonly values: Record<string, string | boolean>; readonly help: boolean } | { readonly ok: false; readonly message: string };
+export type ParsedFlags =
+  | { readonly ok: true; readonly values: Record<string, string | boolean>; readonly help: boolean }
+  | { readonly ok: false; readonly message: string };
 
 export function parseFlags(argv: readonly string[], table: Readonly<Record<string, OptionSpec>>): ParsedFlags {
   const options: Record<string, { type: 'string' | 'boolean' }> = { help: { type: 'boolean' } };
   for (const [name, spec] of Object.entries(table)) options[name] = { type: spec.type };
   try {
-    const { values } = parseArgs({ args: [...argv], options, strict: true, allowPositionals: false, allowNegative: true });
+    const { values } = parseArgs({
+      args: [...argv],
+      options,
+      strict: true,
+      allowPositionals: false,
+      allowNegative: true,
+    });
     const { help, ...rest } = values as Record<string, string | boolean | undefined>;
     const clean: Record<string, string | boolean> = {};
     for (const [k, v] of Object.entries(rest)) if (v !== undefined) clean[k] = v;

@@ -2,7 +2,21 @@ import type { ReportStore } from '../../lib/extender/report-store.ts';
 import type { ClusterView } from '../../lib/extender/ports.ts';
 
 /** Per-node gauge rows for a scrape, read straight from the store's views. */
-export function* nodeRows(store: ReportStore, cluster: ClusterView, ttlMs: number, nowMs: number): Generator<{ node: string; ageSeconds: number; nvmeFree: number; nvmeCapacity: number; reserved: number; linkSpeed: number | null; headroom: number | null; fresh: boolean }> {
+export function* nodeRows(
+  store: ReportStore,
+  cluster: ClusterView,
+  ttlMs: number,
+  nowMs: number,
+): Generator<{
+  node: string;
+  ageSeconds: number;
+  nvmeFree: number;
+  nvmeCapacity: number;
+  reserved: number;
+  linkSpeed: number | null;
+  headroom: number | null;
+  fresh: boolean;
+}> {
   for (const v of store.views()) {
     let reserved = 0;
     for (const b of cluster.reserved(v.node)) reserved += b;

@@ -42,11 +42,28 @@ export async function startExtender(config: ExtenderConfig, opts: StartOptions =
   const cluster = opts.cluster ?? standaloneCluster;
   const now = (): number => Date.now();
   const metrics = createExtenderMetrics({ rows: (t) => nodeRows(store, cluster, config.policy.reportTtlMs, t) }, now);
-  const deps: AppDeps = { config, store, cluster, metrics, now, authenticateReport: opts.authenticateReport ?? null, shuttingDown: () => shuttingDown };
+  const deps: AppDeps = {
+    config,
+    store,
+    cluster,
+    metrics,
+    now,
+    authenticateReport: opts.authenticateReport ?? null,
+    shuttingDown: () => shuttingDown,
+  };
   const logger = opts.logger === false ? false : { level: config.logLevel };
   const app = buildApp(deps, { logger, ...(config.tls ? { tls: readTls(config.tls) } : {}) });
   await app.listen({ host: config.listen.host, port: config.listen.port });
-  const stopTlsWatch = config.tls ? reloadTlsOnChange(app.server as unknown as Server, config.tls, (m) => { app.log.info(m); }, opts.tlsReloadIntervalMs) : () => undefined;
+  const stopTlsWatch = config.tls
+    ? reloadTlsOnChange(
+        app.server as unknown as Server,
+        config.tls,
+        (m) => {
+          app.log.info(m);
+        },
+        opts.tlsReloadIntervalMs,
+      )
+    : () => undefined;
   let probes: FastifyInstance | null = null;
   if (config.metricsListen) {
     probes = buildApp(deps, { logger, probesOnly: true });
@@ -57,7 +74,9 @@ export async function startExtender(config: ExtenderConfig, opts: StartOptions =
   const host = config.listen.host.includes(':') ? `[${config.listen.host}]` : config.listen.host;
   const url = `${config.tls ? 'https' : 'http'}://${host}:${port}`;
   return {
-    app, deps, url,
+    app,
+    deps,
+    url,
     async close() {
       shuttingDown = true;
       await sleep(config.shutdownDelayMs);
@@ -75,7 +94,9 @@ export async function runExtenderCommand(argv: readonly string[]): Promise<numbe
     return 2;
   }
   if (flags.help) {
-    process.stdout.write(`${helpText('extender', 'Serve kube-scheduler\'s filter and prioritize verbs from node reports.', OPTIONS)}\n`);
+    process.stdout.write(
+      `${helpText('extender', "Serve kube-scheduler's filter and prioritize verbs from node reports.", OPTIONS)}\n`,
+    );
     return 0;
   }
   const parsed = parseExtenderConfig(flags.values);
@@ -85,18 +106,33 @@ export async function runExtenderCommand(argv: readonly string[]): Promise<numbe
   }
   const config = parsed.value;
   // client-node costs ~400 ms to import: only --kube loads it.
-  const kube = config.kube === null ? null : await (await import('../kube/kube-side.ts')).createKubeSide(config, config.kube);
+  const kube =
+    config.kube === null ? null : await (await import('../kube/kube-side.ts')).createKubeSide(config, config.kube);
   let running: RunningExtender;
   try {
-    running = await startExtender(config, kube === null ? {} : { cluster: kube.cluster, authenticateReport: kube.authenticateReport, onClose: () => kube.close() });
+    running = await startExtender(
+      config,
+      kube === null
+        ? {}
+        : { cluster: kube.cluster, authenticateReport: kube.authenticateReport, onClose: () => kube.close() },
+    );
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    const why = code === 'EADDRINUSE' ? 'the address is in use (another berth running? choose one with --listen)' : code === 'EACCES' ? 'permission denied' : e instanceof Error ? e.message : String(e);
+    const why =
+      code === 'EADDRINUSE'
+        ? 'the address is in use (another berth running? choose one with --listen)'
+        : code === 'EACCES'
+          ? 'permission denied'
+          : e instanceof Error
+            ? e.message
+            : String(e);
     process.stderr.write(`berth extender: cannot start on ${config.listen.host}:${config.listen.port}: ${why}\n`);
     await kube?.close();
     return 1;
   }
-  kube?.attach(running.deps.store, running.deps.metrics.registry, (level, msg, fields) => { running.app.log[level](fields, msg); });
+  kube?.attach(running.deps.store, running.deps.metrics.registry, (level, msg, fields) => {
+    running.app.log[level](fields, msg);
+  });
   running.app.log.info({ url: running.url, prefix: config.prefix, kube: kube !== null }, 'berth extender listening');
   const agent = config.localAgent ? await startLocalAgent(running) : null;
   closeWithGrace({ delay: parsed.value.shutdownDelayMs + 15_000 }, async ({ signal, err }) => {

@@ -23,7 +23,12 @@ export function readTls(files: TlsFiles): SecureContextOptions & { requireClient
 }
 
 /** Polls the files (watchers miss atomic symlink swaps in mounted Secrets) and swaps the context in place. */
-export function reloadTlsOnChange(server: Server, files: TlsFiles, log: (msg: string) => void, intervalMs = 10_000): () => void {
+export function reloadTlsOnChange(
+  server: Server,
+  files: TlsFiles,
+  log: (msg: string) => void,
+  intervalMs = 10_000,
+): () => void {
   const paths = [files.cert, files.key, ...(files.clientCa !== null ? [files.clientCa] : [])];
   const onChange = (): void => {
     try {
@@ -34,5 +39,7 @@ export function reloadTlsOnChange(server: Server, files: TlsFiles, log: (msg: st
     }
   };
   for (const p of paths) watchFile(p, { interval: intervalMs }, onChange);
-  return () => { for (const p of paths) unwatchFile(p, onChange); };
+  return () => {
+    for (const p of paths) unwatchFile(p, onChange);
+  };
 }

@@ -41,7 +41,10 @@ export function buildApp(deps: AppDeps, opts: BuildOptions = {}): FastifyInstanc
   const tls = opts.tls;
   // fastify infers http or https from the options; the https instance is used through the common interface.
   const app: FastifyInstance = tls
-    ? Fastify({ ...base, https: { ...tls, requestCert: tls.requireClientCert, rejectUnauthorized: tls.requireClientCert } })
+    ? Fastify({
+        ...base,
+        https: { ...tls, requestCert: tls.requireClientCert, rejectUnauthorized: tls.requireClientCert },
+      })
     : Fastify(base);
   installErrorHandling(app, deps.config.bodyLimitBytes);
   installJsonParser(app);

@@ -5,7 +5,10 @@ import type { AppDeps } from './deps.ts';
 
 /** Parses a verb's body or throws the 400 that names the bad field. */
 export function extenderArgs(deps: AppDeps, body: unknown): ExtenderArgs {
-  const parsed = parseExtenderArgs(body, { maxNodes: deps.config.maxNodes, acceptFullNodes: deps.config.acceptFullNodes });
+  const parsed = parseExtenderArgs(body, {
+    maxNodes: deps.config.maxNodes,
+    acceptFullNodes: deps.config.acceptFullNodes,
+  });
   if (!parsed.ok) throw new BerthError('BERTH_ERR_BAD_REQUEST', describeProblems(parsed.problems));
   return parsed.value;
 }

@@ -3,7 +3,6 @@ import type { ReportStore } from '../../lib/extender/report-store.ts';
 import type { ClusterView, ReportAuthenticator } from '../../lib/extender/ports.ts';
 import type { ExtenderMetrics } from './metrics.ts';
 
-
 /** Everything the HTTP layer is built from. Time comes from `now`, so tests can move it. */
 export interface AppDeps {
   readonly config: ExtenderConfig;

@@ -9,14 +9,20 @@ export function toBerthError(err: FastifyError | Error, limit: number, contentTy
   if (isBerthError(err)) return err;
   const code = 'code' in err ? err.code : undefined;
   switch (code) {
-    case 'FST_ERR_CTP_BODY_TOO_LARGE': return new BerthError('BERTH_ERR_BODY_TOO_LARGE', String(limit));
-    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE': return new BerthError('BERTH_ERR_MEDIA_TYPE', JSON.stringify(contentType ?? ''));
-    case 'FST_ERR_CTP_EMPTY_JSON_BODY': return new BerthError('BERTH_ERR_BAD_JSON', 'the body is empty');
-    case 'FST_ERR_CTP_INVALID_JSON_BODY': return new BerthError('BERTH_ERR_BAD_JSON', err.message);
-    default: break;
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new BerthError('BERTH_ERR_BODY_TOO_LARGE', String(limit));
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new BerthError('BERTH_ERR_MEDIA_TYPE', JSON.stringify(contentType ?? ''));
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return new BerthError('BERTH_ERR_BAD_JSON', 'the body is empty');
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return new BerthError('BERTH_ERR_BAD_JSON', err.message);
+    default:
+      break;
   }
   const status = 'statusCode' in err && typeof err.statusCode === 'number' ? err.statusCode : 500;
-  if (err instanceof SyntaxError || (status === 400 && code === undefined)) return new BerthError('BERTH_ERR_BAD_JSON', err.message);
+  if (err instanceof SyntaxError || (status === 400 && code === undefined))
+    return new BerthError('BERTH_ERR_BAD_JSON', err.message);
   if (status >= 400 && status < 500) return new BerthError('BERTH_ERR_BAD_REQUEST', err.message);
   return new BerthError('BERTH_ERR_INTERNAL', 'see the extender log');
 }

@@ -35,11 +35,20 @@ export function explainRoutes(app: FastifyInstance, deps: AppDeps): void {
       const key = QUERY_TO_ANNOTATION[param];
       if (key !== undefined && value !== undefined) annotations[key] = value;
       else if (param !== 'nodes' && param !== 'namespace' && param !== 'name') {
-        throw new BerthError('BERTH_ERR_BAD_REQUEST', `unknown query parameter ${JSON.stringify(param)}; use nvme, bandwidth, latency, peers, nodes, namespace, name`);
+        throw new BerthError(
+          'BERTH_ERR_BAD_REQUEST',
+          `unknown query parameter ${JSON.stringify(param)}; use nvme, bandwidth, latency, peers, nodes, namespace, name`,
+        );
       }
     }
-    const nodes = query['nodes'] !== undefined ? query['nodes'].split(',').filter((n) => n !== '') : [...deps.store.views()].map((v) => v.node).sort();
-    const pod = { metadata: { namespace: query['namespace'] ?? 'default', name: query['name'] ?? 'explain', annotations }, spec: {} };
+    const nodes =
+      query['nodes'] !== undefined
+        ? query['nodes'].split(',').filter((n) => n !== '')
+        : [...deps.store.views()].map((v) => v.node).sort();
+    const pod = {
+      metadata: { namespace: query['namespace'] ?? 'default', name: query['name'] ?? 'explain', annotations },
+      spec: {},
+    };
     return answer(deps, { Pod: pod, Nodes: null, NodeNames: nodes });
   });
 }

@@ -16,7 +16,8 @@ import { BerthError } from '../../lib/core/errors.ts';
 function refuseUntilSynced(deps: AppDeps): void {
   const sync = deps.cluster.initialSync?.();
   if (sync !== undefined && !sync.done) throw new BerthError('BERTH_ERR_NOT_READY', sync.reason);
-  if (sync === undefined && deps.store.size === 0) throw new BerthError('BERTH_ERR_NOT_READY', 'no node report received since start');
+  if (sync === undefined && deps.store.size === 0)
+    throw new BerthError('BERTH_ERR_NOT_READY', 'no node report received since start');
 }
 
 export function filterRoute(app: FastifyInstance, deps: AppDeps, memo: ScoreMemo): void {
@@ -35,8 +36,13 @@ export function filterRoute(app: FastifyInstance, deps: AppDeps, memo: ScoreMemo
     deps.cluster.attempt?.(facts);
     const outcome = filterNodes(args, ctx);
     for (const [reason, n] of outcome.rejected) metrics.rejections.inc({ reason }, n);
-    memo.remember({ podUid: facts.uid, storeVersion: deps.store.version, nowMs: ctx.nowMs }, outcome.passed, outcome.scores);
-    if (deps.cluster.filtered !== undefined && hasNeeds(needs.needs)) deps.cluster.filtered(facts, needs.needs, outcome.passed);
+    memo.remember(
+      { podUid: facts.uid, storeVersion: deps.store.version, nowMs: ctx.nowMs },
+      outcome.passed,
+      outcome.scores,
+    );
+    if (deps.cluster.filtered !== undefined && hasNeeds(needs.needs))
+      deps.cluster.filtered(facts, needs.needs, outcome.passed);
     return outcome.result;
   });
 }

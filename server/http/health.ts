@@ -17,7 +17,8 @@ export function readiness(deps: AppDeps): Readiness {
   const cluster = deps.cluster.readiness();
   if (!cluster.ready) reasons.push(cluster.reason);
   const reports = deps.store.freshness(deps.now(), deps.config.policy.reportTtlMs);
-  if (reports.fresh === 0) reasons.push(reports.stale === 0 ? 'no node report received yet' : `all ${reports.stale} node reports are stale`);
+  if (reports.fresh === 0)
+    reasons.push(reports.stale === 0 ? 'no node report received yet' : `all ${reports.stale} node reports are stale`);
   return { ready: reasons.length === 0, reasons, reports };
 }
 

@@ -16,7 +16,8 @@ function readReports(body: unknown): NodeReport[] {
   const batch = isRecord(body) && 'items' in body;
   const list: unknown[] = batch ? (Array.isArray(body['items']) ? body['items'] : []) : [body];
   if (batch && !Array.isArray(body['items'])) throw new BerthError('BERTH_ERR_BAD_REPORT', 'items: must be an array');
-  if (list.length > MAX_BATCH) throw new BerthError('BERTH_ERR_BAD_REPORT', `items: must have at most ${MAX_BATCH} reports, got ${list.length}`);
+  if (list.length > MAX_BATCH)
+    throw new BerthError('BERTH_ERR_BAD_REPORT', `items: must have at most ${MAX_BATCH} reports, got ${list.length}`);
   const problems: FieldProblem[] = [];
   const reports: NodeReport[] = [];
   list.forEach((item, i) => {
@@ -42,7 +43,8 @@ export function reportRoutes(app: FastifyInstance, deps: AppDeps): void {
     if (deps.authenticateReport !== null) {
       for (const r of reports) {
         const auth = await deps.authenticateReport(req.headers.authorization, r.node);
-        if (!auth.ok) throw new BerthError(auth.status === 401 ? 'BERTH_ERR_UNAUTHENTICATED' : 'BERTH_ERR_FORBIDDEN', auth.reason);
+        if (!auth.ok)
+          throw new BerthError(auth.status === 401 ? 'BERTH_ERR_UNAUTHENTICATED' : 'BERTH_ERR_FORBIDDEN', auth.reason);
       }
     }
     const outcomes = store.ingestAll(reports, deps.now());
@@ -59,11 +61,16 @@ export function reportRoutes(app: FastifyInstance, deps: AppDeps): void {
   app.get('/v1/reports', { config: { verb: 'other' } }, () => {
     const now = deps.now();
     const items = [...store.views()].map((v) => ({
-      node: v.node, zone: v.zone, ageSeconds: (now - v.receivedAtMs) / 1000,
+      node: v.node,
+      zone: v.zone,
+      ageSeconds: (now - v.receivedAtMs) / 1000,
       stale: now - v.receivedAtMs > deps.config.policy.reportTtlMs,
-      nvmeFreeBytes: v.nvmeFreeBytes, nvmeCapacityBytes: v.nvmeCapacityBytes,
+      nvmeFreeBytes: v.nvmeFreeBytes,
+      nvmeCapacityBytes: v.nvmeCapacityBytes,
       reservedBytes: deps.cluster.reserved(v.node).reduce((a, b) => a + b, 0),
-      link: v.link, peersMeasured: v.rttById.size, problems: v.report.problems,
+      link: v.link,
+      peersMeasured: v.rttById.size,
+      problems: v.report.problems,
     }));
     return { items };
   });
@@ -74,7 +81,8 @@ export function reportRoutes(app: FastifyInstance, deps: AppDeps): void {
     const now = deps.now();
     const peers = [];
     for (const v of store.views()) {
-      if (v.report.probe !== null && now - v.receivedAtMs <= deps.config.policy.reportTtlMs) peers.push({ node: v.node, zone: v.zone, probe: v.report.probe });
+      if (v.report.probe !== null && now - v.receivedAtMs <= deps.config.policy.reportTtlMs)
+        peers.push({ node: v.node, zone: v.zone, probe: v.report.probe });
     }
     peers.sort((a, b) => (a.node < b.node ? -1 : 1));
     const body = JSON.stringify({ peers });

@@ -45,7 +45,11 @@ export interface KubeSideOptions {
   readonly random?: () => number;
 }
 
-export async function createKubeSide(config: ExtenderConfig, kube: KubeOptions, opts: KubeSideOptions = {}): Promise<KubeSide> {
+export async function createKubeSide(
+  config: ExtenderConfig,
+  kube: KubeOptions,
+  opts: KubeSideOptions = {},
+): Promise<KubeSide> {
   const k8s = await loadClientNode();
   const kc = opts.kubeConfig ?? loadKubeConfig(k8s, kube.kubeconfig);
   const now = opts.now ?? ((): number => Date.now());
@@ -61,35 +65,74 @@ export async function createKubeSide(config: ExtenderConfig, kube: KubeOptions, 
     claimVolumes: (pod) => state.claimVolumes(pod),
     peerNodes: (rule, pod) => state.peerNodes(rule, pod),
     reserved: (node) => state.reserved(node),
-    scored: (pod, needs, scores) => { state.scored(pod, needs.nvmeVolumes, scores, now()); },
-    filtered: (pod, needs, passed) => { state.filtered(pod, needs.nvmeVolumes, passed, now()); },
-    attempt: (pod) => { state.attempt(pod); },
-    readiness: () => (informers.length === 0 ? { ready: false, reason: 'Kubernetes informers not started' } : informersReadiness(healths())),
+    scored: (pod, needs, scores) => {
+      state.scored(pod, needs.nvmeVolumes, scores, now());
+    },
+    filtered: (pod, needs, passed) => {
+      state.filtered(pod, needs.nvmeVolumes, passed, now());
+    },
+    attempt: (pod) => {
+      state.attempt(pod);
+    },
+    readiness: () =>
+      informers.length === 0
+        ? { ready: false, reason: 'Kubernetes informers not started' }
+        : informersReadiness(healths()),
     initialSync: () => {
       if (informers.length === 0) return { done: false, reason: 'Kubernetes informers not started' };
       const waiting = informers.find((i) => i.health.phase === 'starting');
-      return waiting === undefined ? { done: true, reason: 'informers synced once' } : { done: false, reason: `${waiting.resource} informer not synced yet` };
+      return waiting === undefined
+        ? { done: true, reason: 'informers synced once' }
+        : { done: false, reason: `${waiting.resource} informer not synced yet` };
     },
   };
-  const authenticateReport = config.pushAuth.mode === 'tokenreview'
-    ? tokenReviewAuthenticator({ review: apiTokenReviewer(k8s, kc), agent: config.pushAuth.agent, now })
-    : null;
+  const authenticateReport =
+    config.pushAuth.mode === 'tokenreview'
+      ? tokenReviewAuthenticator({ review: apiTokenReviewer(k8s, kc), agent: config.pushAuth.agent, now })
+      : null;
   return {
-    cluster, authenticateReport, state, kc,
+    cluster,
+    authenticateReport,
+    state,
+    kc,
     informers: () => informers,
     attach(store, registry, log) {
       if (informers.length > 0) throw new Error('the Kubernetes side is already attached');
       const metrics = registerKubeMetrics(registry, { informers: () => informers, state, now });
       const sinks: Record<ResourceName, InformerSink> = {
-        storageclasses: { upsert: (o) => { state.storageClass(o); }, remove: (o) => { state.storageClassGone(o); } },
-        persistentvolumeclaims: { upsert: (o, initial) => { state.claim(o, now(), initial); }, remove: (o) => { state.claimGone(o); } },
-        pods: { upsert: (o, initial) => { state.pod(o, now(), initial); }, remove: (o) => { state.podGone(o); } },
+        storageclasses: {
+          upsert: (o) => {
+            state.storageClass(o);
+          },
+          remove: (o) => {
+            state.storageClassGone(o);
+          },
+        },
+        persistentvolumeclaims: {
+          upsert: (o, initial) => {
+            state.claim(o, now(), initial);
+          },
+          remove: (o) => {
+            state.claimGone(o);
+          },
+        },
+        pods: {
+          upsert: (o, initial) => {
+            state.pod(o, now(), initial);
+          },
+          remove: (o) => {
+            state.podGone(o);
+          },
+        },
         nodereports: {
           upsert: (o) => {
             const parsed = reportFromObject(o);
             if (!parsed.ok) {
               metrics.invalidReports.inc();
-              log('warn', 'ignoring an invalid NodeReport', { name: o.metadata?.name ?? null, problems: describeProblems(parsed.problems.slice(0, 10)) });
+              log('warn', 'ignoring an invalid NodeReport', {
+                name: o.metadata?.name ?? null,
+                problems: describeProblems(parsed.problems.slice(0, 10)),
+              });
               return;
             }
             if (parsed.value === null) return;
@@ -97,17 +140,34 @@ export async function createKubeSide(config: ExtenderConfig, kube: KubeOptions, 
             // must not make an old report look new (lib/core/node-report-resource.ts).
             const written = statusWrittenAtMs(o);
             const receivedAt = written === null ? now() : Math.min(now(), written);
-            if (store.ingest(parsed.value, receivedAt) === 'accepted') state.reportArrived(parsed.value.node, parsed.value.takenAt);
+            if (store.ingest(parsed.value, receivedAt) === 'accepted')
+              state.reportArrived(parsed.value.node, parsed.value.takenAt);
           },
-          remove: (o) => { if (o.metadata?.name !== undefined) store.remove(o.metadata.name); },
+          remove: (o) => {
+            if (o.metadata?.name !== undefined) store.remove(o.metadata.name);
+          },
         },
       };
-      informers = resourceDefs(k8s, kc).map((def) => new SupervisedInformer({
-        k8s, kc, resource: def.resource, path: def.path, list: def.list, sink: sinks[def.resource],
-        watchdogTimeoutMs: kube.watchdogTimeoutMs, resyncPeriodMs: kube.resyncPeriodMs, now, random, log,
-      }));
+      informers = resourceDefs(k8s, kc).map(
+        (def) =>
+          new SupervisedInformer({
+            k8s,
+            kc,
+            resource: def.resource,
+            path: def.path,
+            list: def.list,
+            sink: sinks[def.resource],
+            watchdogTimeoutMs: kube.watchdogTimeoutMs,
+            resyncPeriodMs: kube.resyncPeriodMs,
+            now,
+            random,
+            log,
+          }),
+      );
       for (const i of informers) i.start();
-      expiry = setInterval(() => { state.ledger.expire(now()); }, EXPIRE_EVERY_MS);
+      expiry = setInterval(() => {
+        state.ledger.expire(now());
+      }, EXPIRE_EVERY_MS);
       expiry.unref();
     },
     async close() {

@@ -21,13 +21,26 @@ export function resourceDefs(k8s: K8s, kc: KubeConfig): readonly ResourceDef[] {
   const custom = kc.makeApiClient(k8s.CustomObjectsApi);
   return [
     // StorageClasses first: claims are judged by their class, so the classes should be known when claims arrive.
-    { resource: 'storageclasses', path: '/apis/storage.k8s.io/v1/storageclasses', list: () => storage.listStorageClass() },
-    { resource: 'persistentvolumeclaims', path: '/api/v1/persistentvolumeclaims', list: () => core.listPersistentVolumeClaimForAllNamespaces() },
+    {
+      resource: 'storageclasses',
+      path: '/apis/storage.k8s.io/v1/storageclasses',
+      list: () => storage.listStorageClass(),
+    },
+    {
+      resource: 'persistentvolumeclaims',
+      path: '/api/v1/persistentvolumeclaims',
+      list: () => core.listPersistentVolumeClaimForAllNamespaces(),
+    },
     { resource: 'pods', path: '/api/v1/pods', list: () => core.listPodForAllNamespaces() },
     {
       resource: 'nodereports',
       path: `/apis/${NODE_REPORT_GROUP}/${NODE_REPORT_VERSION}/${NODE_REPORT_PLURAL}`,
-      list: async () => (await custom.listClusterCustomObject({ group: NODE_REPORT_GROUP, version: NODE_REPORT_VERSION, plural: NODE_REPORT_PLURAL })) as KubernetesListObject<KubernetesObject>,
+      list: async () =>
+        (await custom.listClusterCustomObject({
+          group: NODE_REPORT_GROUP,
+          version: NODE_REPORT_VERSION,
+          plural: NODE_REPORT_PLURAL,
+        })) as KubernetesListObject<KubernetesObject>,
     },
   ];
 }

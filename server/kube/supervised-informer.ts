@@ -14,7 +14,16 @@
  * The sink gets plain callbacks; health transitions are the pure functions in lib/cluster/informer-health.ts.
  */
 import type { KubernetesListObject, KubernetesObject } from '@kubernetes/client-node';
-import { failed, heardFrom, initialHealth, isStalled, relisting, restartDelayMs, synced, type InformerHealth } from '../../lib/cluster/informer-health.ts';
+import {
+  failed,
+  heardFrom,
+  initialHealth,
+  isStalled,
+  relisting,
+  restartDelayMs,
+  synced,
+  type InformerHealth,
+} from '../../lib/cluster/informer-health.ts';
 import { errorText, type K8s, type KubeConfig } from '../common/client-node.ts';
 
 export interface InformerSink {
@@ -71,8 +80,15 @@ export class SupervisedInformer {
   /** Starts the first generation and the timers; resolves when the first LIST succeeded (or never, until stop). */
   start(): void {
     const { watchdogTimeoutMs, resyncPeriodMs } = this.#o;
-    this.#watchdog = setInterval(() => { this.#checkStall(); }, Math.min(5_000, watchdogTimeoutMs / 4));
-    this.#resync = setInterval(() => { this.#relist(); }, resyncPeriodMs);
+    this.#watchdog = setInterval(
+      () => {
+        this.#checkStall();
+      },
+      Math.min(5_000, watchdogTimeoutMs / 4),
+    );
+    this.#resync = setInterval(() => {
+      this.#relist();
+    }, resyncPeriodMs);
     this.#watchdog.unref();
     this.#resync.unref();
     void this.#launch();
@@ -92,7 +108,10 @@ export class SupervisedInformer {
   #checkStall(): void {
     if (this.#stopped || this.#restartTimer !== null) return;
     if (!isStalled(this.#health, this.#o.now(), this.#o.watchdogTimeoutMs)) return;
-    this.#fail(this.#generation, `stalled: nothing from the API server for ${Math.round((this.#o.now() - this.#health.lastAliveMs) / 1000)}s`);
+    this.#fail(
+      this.#generation,
+      `stalled: nothing from the API server for ${Math.round((this.#o.now() - this.#health.lastAliveMs) / 1000)}s`,
+    );
   }
 
   #relist(): void {
@@ -105,7 +124,12 @@ export class SupervisedInformer {
     if (this.#stopped || generation !== this.#generation || this.#restartTimer !== null) return;
     this.#health = failed(this.#health, reason);
     const delay = restartDelayMs(this.#health, this.#o.random);
-    this.#o.log('warn', 'informer down, restarting', { resource: this.#o.resource, reason, restartInMs: Math.round(delay), failures: this.#health.failures });
+    this.#o.log('warn', 'informer down, restarting', {
+      resource: this.#o.resource,
+      reason,
+      restartInMs: Math.round(delay),
+      failures: this.#health.failures,
+    });
     const stuck = this.#informer;
     this.#informer = null;
     void stuck?.stop().catch(() => undefined);
@@ -126,8 +150,15 @@ export class SupervisedInformer {
     const current = (): boolean => !this.#stopped && generation === this.#generation;
     const listTimeoutMs = Math.min(30_000, this.#o.watchdogTimeoutMs / 2);
     let errored = false;
-    const onAlive = (): void => { if (current()) this.#alive(); };
-    const informer = new k8s.ListWatch(path, observedWatch(k8s, kc, onAlive), () => this.#listWithin(listTimeoutMs, onAlive), false);
+    const onAlive = (): void => {
+      if (current()) this.#alive();
+    };
+    const informer = new k8s.ListWatch(
+      path,
+      observedWatch(k8s, kc, onAlive),
+      () => this.#listWithin(listTimeoutMs, onAlive),
+      false,
+    );
     this.#informer = informer;
     const initial = (): boolean => !this.#everSynced;
     const upsert = (obj: KubernetesObject): void => {
@@ -159,7 +190,12 @@ export class SupervisedInformer {
     const wasDown = this.#health.phase !== 'synced';
     this.#health = synced(this.#health, this.#o.now());
     this.#everSynced = true;
-    if (wasDown) this.#o.log('info', 'informer synced', { resource: this.#o.resource, objects: this.#objects.size, restarts: this.#health.restarts });
+    if (wasDown)
+      this.#o.log('info', 'informer synced', {
+        resource: this.#o.resource,
+        objects: this.#objects.size,
+        restarts: this.#health.restarts,
+      });
   }
 
   /** Objects the new LIST no longer has were deleted while no watch was running: tell the sink. */
@@ -175,7 +211,9 @@ export class SupervisedInformer {
   async #listWithin(timeoutMs: number, onAlive: () => void): Promise<KubernetesListObject<KubernetesObject>> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => { reject(new Error(`LIST ${this.#o.path} timed out after ${timeoutMs} ms`)); }, timeoutMs);
+      timer = setTimeout(() => {
+        reject(new Error(`LIST ${this.#o.path} timed out after ${timeoutMs} ms`));
+      }, timeoutMs);
     });
     try {
       // A LIST hung on a stalled connection is abandoned here; its socket goes when the connection does.
@@ -201,13 +239,18 @@ function observedWatch(k8s: K8s, kc: KubeConfig, onAlive: () => void): InstanceT
       done: (err: unknown) => void,
     ): Promise<AbortController> {
       const watch = { ended: false };
-      const controller = await super.watch(path, { ...query, allowWatchBookmarks: true }, (phase, obj, raw) => {
-        onAlive();
-        callback(phase, obj, raw);
-      }, (err) => {
-        watch.ended = true;
-        done(err);
-      });
+      const controller = await super.watch(
+        path,
+        { ...query, allowWatchBookmarks: true },
+        (phase, obj, raw) => {
+          onAlive();
+          callback(phase, obj, raw);
+        },
+        (err) => {
+          watch.ended = true;
+          done(err);
+        },
+      );
       if (!watch.ended) onAlive();
       return controller;
     }

@@ -38,7 +38,9 @@ export function tokenExpiryMs(token: string): number | null {
   const payload = token.split('.')[1];
   if (payload === undefined) return null;
   try {
-    const exp: unknown = (JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as Record<string, unknown>)['exp'];
+    const exp: unknown = (JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as Record<string, unknown>)[
+      'exp'
+    ];
     return typeof exp === 'number' && Number.isFinite(exp) ? exp * 1000 : null;
   } catch {
     return null;
@@ -51,7 +53,9 @@ export interface TokenReviewAuthOptions {
   readonly now: () => number;
 }
 
-export function tokenReviewAuthenticator(opts: TokenReviewAuthOptions): ReportAuthenticator & { readonly cacheSize: () => number } {
+export function tokenReviewAuthenticator(
+  opts: TokenReviewAuthOptions,
+): ReportAuthenticator & { readonly cacheSize: () => number } {
   const cache = new Map<string, Cached>();
   const username = `system:serviceaccount:${opts.agent.namespace}:${opts.agent.name}`;
 
@@ -73,15 +77,28 @@ export function tokenReviewAuthenticator(opts: TokenReviewAuthOptions): ReportAu
   const authenticate: ReportAuthenticator = async (authorization, node) => {
     const m = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '');
     const token = m?.[1];
-    if (token === undefined) return { ok: false, status: 401, reason: 'a bearer token is required (a projected service account token with audience "berth")' };
+    if (token === undefined)
+      return {
+        ok: false,
+        status: 401,
+        reason: 'a bearer token is required (a projected service account token with audience "berth")',
+      };
     const r = await reviewed(token);
     if (r.error !== null) return { ok: false, status: 401, reason: `token review failed: ${r.error}` };
     if (!r.authenticated) return { ok: false, status: 401, reason: 'token not authenticated by the API server' };
-    if (!r.audiences.includes(PUSH_AUDIENCE)) return { ok: false, status: 401, reason: `token is not for audience "${PUSH_AUDIENCE}"` };
-    if (r.username !== username) return { ok: false, status: 403, reason: `only ${username} may push reports, not ${r.username ?? 'an anonymous caller'}` };
+    if (!r.audiences.includes(PUSH_AUDIENCE))
+      return { ok: false, status: 401, reason: `token is not for audience "${PUSH_AUDIENCE}"` };
+    if (r.username !== username)
+      return {
+        ok: false,
+        status: 403,
+        reason: `only ${username} may push reports, not ${r.username ?? 'an anonymous caller'}`,
+      };
     const claimed = r.extra[NODE_NAME_CLAIM]?.[0];
-    if (claimed === undefined) return { ok: false, status: 403, reason: `token has no ${NODE_NAME_CLAIM} claim (not bound to a pod on a node)` };
-    if (claimed !== node) return { ok: false, status: 403, reason: `token belongs to node ${claimed}, report is for ${node}` };
+    if (claimed === undefined)
+      return { ok: false, status: 403, reason: `token has no ${NODE_NAME_CLAIM} claim (not bound to a pod on a node)` };
+    if (claimed !== node)
+      return { ok: false, status: 403, reason: `token belongs to node ${claimed}, report is for ${node}` };
     return { ok: true };
   };
   return Object.assign(authenticate, { cacheSize: () => cache.size });

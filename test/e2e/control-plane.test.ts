@@ -1,6 +1,13 @@
 import t from 'tap';
 import { ApiException, CoreV1Api, VersionApi, type V1Pod } from '@kubernetes/client-node';
-import { e2eGate, kubernetesVersion, model, startControlPlane, waitFor, type ControlPlane } from './harness/control-plane.ts';
+import {
+  e2eGate,
+  kubernetesVersion,
+  model,
+  startControlPlane,
+  waitFor,
+  type ControlPlane,
+} from './harness/control-plane.ts';
 
 // Starting etcd + apiserver + scheduler takes ~10 s; the whole file must fit comfortably.
 t.setTimeout(180_000);
@@ -24,7 +31,12 @@ profiles:
   t.equal(version.gitVersion, kubernetesVersion(), 'the apiserver answers /version with the pinned release');
 
   const core = controlPlane.kubeConfig().makeApiClient(CoreV1Api);
-  await controlPlane.createNode('e2e-node-a', { zone: 'zone-a', cpu: '4', memory: '8Gi', labels: { 'berth.io/test': 'yes' } });
+  await controlPlane.createNode('e2e-node-a', {
+    zone: 'zone-a',
+    cpu: '4',
+    memory: '8Gi',
+    labels: { 'berth.io/test': 'yes' },
+  });
   const node = await core.readNode({ name: 'e2e-node-a' });
   const ready = node.status?.conditions?.find((condition) => condition.type === 'Ready');
   t.equal(ready?.status, 'True', 'the fake node is Ready');
@@ -36,13 +48,24 @@ profiles:
     namespace: 'default',
     body: model<V1Pod>({
       metadata: { name: 'plain-pod' },
-      spec: { containers: [{ name: 'app', image: 'registry.k8s.io/pause:3.10', resources: { requests: { cpu: '100m', memory: '64Mi' } } }] },
+      spec: {
+        containers: [
+          {
+            name: 'app',
+            image: 'registry.k8s.io/pause:3.10',
+            resources: { requests: { cpu: '100m', memory: '64Mi' } },
+          },
+        ],
+      },
     }),
   });
-  const nodeName = await waitFor(async () => (await core.readNamespacedPod({ name: 'plain-pod', namespace: 'default' })).spec?.nodeName, {
-    timeoutMs: 30_000,
-    description: 'kube-scheduler to bind plain-pod',
-  });
+  const nodeName = await waitFor(
+    async () => (await core.readNamespacedPod({ name: 'plain-pod', namespace: 'default' })).spec?.nodeName,
+    {
+      timeoutMs: 30_000,
+      description: 'kube-scheduler to bind plain-pod',
+    },
+  );
   t.equal(nodeName, 'e2e-node-a', 'the real kube-scheduler bound the pod to the only node');
 
   const restricted = controlPlane.kubeConfig(restrictedUser).makeApiClient(CoreV1Api);
@@ -55,12 +78,18 @@ profiles:
   await controlPlane.restartScheduler();
   await core.createNamespacedPod({
     namespace: 'default',
-    body: model<V1Pod>({ metadata: { name: 'after-restart' }, spec: { containers: [{ name: 'app', image: 'registry.k8s.io/pause:3.10' }] } }),
+    body: model<V1Pod>({
+      metadata: { name: 'after-restart' },
+      spec: { containers: [{ name: 'app', image: 'registry.k8s.io/pause:3.10' }] },
+    }),
   });
-  await waitFor(async () => (await core.readNamespacedPod({ name: 'after-restart', namespace: 'default' })).spec?.nodeName, {
-    timeoutMs: 30_000,
-    description: 'the restarted kube-scheduler to bind after-restart',
-  });
+  await waitFor(
+    async () => (await core.readNamespacedPod({ name: 'after-restart', namespace: 'default' })).spec?.nodeName,
+    {
+      timeoutMs: 30_000,
+      description: 'the restarted kube-scheduler to bind after-restart',
+    },
+  );
   t.pass('a restarted scheduler schedules again');
 
   await controlPlane.restartApiserver();

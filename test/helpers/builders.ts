@@ -4,7 +4,13 @@
  */
 import { parseExtenderConfig, type ExtenderConfig, type RawOptions } from '../../lib/extender/config.ts';
 import { describeProblems } from '../../lib/core/check.ts';
-import { REPORT_API_VERSION, type NodeReport, type NicReport, type PeerRtt, type StoragePool } from '../../lib/core/report.ts';
+import {
+  REPORT_API_VERSION,
+  type NodeReport,
+  type NicReport,
+  type PeerRtt,
+  type StoragePool,
+} from '../../lib/core/report.ts';
 import { ReportStore } from '../../lib/extender/report-store.ts';
 import { standaloneCluster, type ClusterView } from '../../lib/extender/ports.ts';
 import { buildApp } from '../../server/http/app.ts';
@@ -30,9 +36,20 @@ export interface ReportSpec {
 
 export function report(node: string, spec: ReportSpec = {}): NodeReport {
   const pools: StoragePool[] = (spec.pools ?? [['nvme0', 500, 1000]]).map(([name, free, cap]) => ({
-    name, kind: 'mount', capacityBytes: cap * GiB, freeBytes: free * GiB, device: `${name}n1`, deviceModel: 'Test NVMe', nvme: true,
+    name,
+    kind: 'mount',
+    capacityBytes: cap * GiB,
+    freeBytes: free * GiB,
+    device: `${name}n1`,
+    deviceModel: 'Test NVMe',
+    nvme: true,
   }));
-  const peers: PeerRtt[] = (spec.peers ?? []).map(([peer, p50]) => ({ node: peer, p50Us: p50, p99Us: p50 * 2, samples: 10 }));
+  const peers: PeerRtt[] = (spec.peers ?? []).map(([peer, p50]) => ({
+    node: peer,
+    p50Us: p50,
+    p99Us: p50 * 2,
+    samples: 10,
+  }));
   return {
     apiVersion: REPORT_API_VERSION,
     node,
@@ -48,12 +65,24 @@ export function report(node: string, spec: ReportSpec = {}): NodeReport {
   };
 }
 
-export function pod(annotations: Record<string, string> = {}, extra: { name?: string; namespace?: string; ownerUid?: string; labels?: Record<string, string> } = {}): Record<string, unknown> {
+export function pod(
+  annotations: Record<string, string> = {},
+  extra: { name?: string; namespace?: string; ownerUid?: string; labels?: Record<string, string> } = {},
+): Record<string, unknown> {
   return {
     metadata: {
-      name: extra.name ?? 'db-0', namespace: extra.namespace ?? 'default', uid: `uid-${extra.name ?? 'db-0'}`,
-      labels: extra.labels ?? {}, annotations,
-      ...(extra.ownerUid ? { ownerReferences: [{ apiVersion: 'apps/v1', kind: 'StatefulSet', name: 'db', uid: extra.ownerUid, controller: true }] } : {}),
+      name: extra.name ?? 'db-0',
+      namespace: extra.namespace ?? 'default',
+      uid: `uid-${extra.name ?? 'db-0'}`,
+      labels: extra.labels ?? {},
+      annotations,
+      ...(extra.ownerUid
+        ? {
+            ownerReferences: [
+              { apiVersion: 'apps/v1', kind: 'StatefulSet', name: 'db', uid: extra.ownerUid, controller: true },
+            ],
+          }
+        : {}),
     },
     spec: { containers: [{ name: 'c', image: 'x' }] },
     status: {},
@@ -84,17 +113,37 @@ export interface TestApp {
   readonly clock: TestClock;
 }
 
-export function testApp(opts: { config?: RawOptions; cluster?: ClusterView; reports?: readonly NodeReport[]; authenticateReport?: AppDeps['authenticateReport'] } = {}): TestApp {
+export function testApp(
+  opts: {
+    config?: RawOptions;
+    cluster?: ClusterView;
+    reports?: readonly NodeReport[];
+    authenticateReport?: AppDeps['authenticateReport'];
+  } = {},
+): TestApp {
   const clock = new TestClock();
   const store = new ReportStore();
   const cfg = config(opts.config);
   const cluster = opts.cluster ?? standaloneCluster;
   for (const r of opts.reports ?? []) store.ingest(r, clock.now());
-  const metrics = createExtenderMetrics({ rows: (t) => nodeRows(store, cluster, cfg.policy.reportTtlMs, t) }, clock.now);
+  const metrics = createExtenderMetrics(
+    { rows: (t) => nodeRows(store, cluster, cfg.policy.reportTtlMs, t) },
+    clock.now,
+  );
   let shuttingDown = false;
-  const deps: AppDeps = { config: cfg, store, cluster, metrics, now: clock.now, authenticateReport: opts.authenticateReport ?? null, shuttingDown: () => shuttingDown };
+  const deps: AppDeps = {
+    config: cfg,
+    store,
+    cluster,
+    metrics,
+    now: clock.now,
+    authenticateReport: opts.authenticateReport ?? null,
+    shuttingDown: () => shuttingDown,
+  };
   const app = buildApp(deps);
-  void app.addHook('onClose', async () => { shuttingDown = true; });
+  void app.addHook('onClose', async () => {
+    shuttingDown = true;
+  });
   return { app, deps, store, clock };
 }
 

@@ -11,16 +11,24 @@ import { parseAllDocuments } from 'yaml';
 import { describe, MANIFESTS, renderKustomization, type KubeObject } from '../helpers/manifests/render.ts';
 
 const run = promisify(execFile);
-const kubectl = await run('kubectl', ['version', '--client']).then(() => true, () => false);
+const kubectl = await run('kubectl', ['version', '--client']).then(
+  () => true,
+  () => false,
+);
 
-const byKey = (objects: readonly KubeObject[]): Map<string, KubeObject> => new Map(objects.map((o) => [describe(o), o]));
+const byKey = (objects: readonly KubeObject[]): Map<string, KubeObject> =>
+  new Map(objects.map((o) => [describe(o), o]));
 
 for (const dir of ['', 'monitoring']) {
-  t.test(`kubectl kustomize manifests/${dir} renders what the tests check`, { skip: kubectl ? false : 'no kubectl on PATH: the renderer is not cross-checked against real kustomize here' }, async (t) => {
-    const { stdout } = await run('kubectl', ['kustomize', join(MANIFESTS, dir)], { maxBuffer: 16 * 2 ** 20 });
-    const real = byKey(parseAllDocuments(stdout).map((d) => d.toJS() as KubeObject));
-    const ours = byKey((await renderKustomization(join(MANIFESTS, dir))).objects.map((o) => o.object));
-    t.same([...ours.keys()].sort(), [...real.keys()].sort(), 'the same objects');
-    for (const [key, object] of ours) t.same(object, real.get(key), `${key} is identical`);
-  });
+  t.test(
+    `kubectl kustomize manifests/${dir} renders what the tests check`,
+    { skip: kubectl ? false : 'no kubectl on PATH: the renderer is not cross-checked against real kustomize here' },
+    async (t) => {
+      const { stdout } = await run('kubectl', ['kustomize', join(MANIFESTS, dir)], { maxBuffer: 16 * 2 ** 20 });
+      const real = byKey(parseAllDocuments(stdout).map((d) => d.toJS() as KubeObject));
+      const ours = byKey((await renderKustomization(join(MANIFESTS, dir))).objects.map((o) => o.object));
+      t.same([...ours.keys()].sort(), [...real.keys()].sort(), 'the same objects');
+      for (const [key, object] of ours) t.same(object, real.get(key), `${key} is identical`);
+    },
+  );
 }

@@ -8,13 +8,31 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { kubernetesVersion } from '../e2e/harness/binaries.ts';
 import { modelFor, schemaProblems, unknownFields } from '../helpers/manifests/k8s-schema.ts';
-import { containersOf, describe, isRecord, loadShippedManifests, loadYamlDocuments, MANIFESTS, podSpecOf, REPO, type LoadedObject } from '../helpers/manifests/render.ts';
+import {
+  containersOf,
+  describe,
+  isRecord,
+  loadShippedManifests,
+  loadYamlDocuments,
+  MANIFESTS,
+  podSpecOf,
+  REPO,
+  type LoadedObject,
+} from '../helpers/manifests/render.ts';
 
 const shipped = await loadShippedManifests();
 const all: LoadedObject[] = [...shipped.core.objects, ...shipped.monitoring.objects, ...shipped.standalone];
 /** Files other engineers own (CRD, RBAC, admission policy): schema-checked here, field-probed by their own tests. */
 const theirs = (source: string): boolean => /^manifests\/(crd|rbac|admission)\//.test(source);
-const CLUSTER_SCOPED = new Set(['Namespace', 'CustomResourceDefinition', 'ClusterRole', 'ClusterRoleBinding', 'ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicyBinding', 'PriorityClass']);
+const CLUSTER_SCOPED = new Set([
+  'Namespace',
+  'CustomResourceDefinition',
+  'ClusterRole',
+  'ClusterRoleBinding',
+  'ValidatingAdmissionPolicy',
+  'ValidatingAdmissionPolicyBinding',
+  'PriorityClass',
+]);
 
 t.test('every object validates against its Kubernetes schema and has no unknown field', async (t) => {
   t.ok(all.length >= 15, `found ${all.length} objects`);
@@ -25,7 +43,8 @@ t.test('every object validates against its Kubernetes schema and has no unknown 
       continue;
     }
     t.same(schemaProblems(model, object), [], `${source} ${describe(object)} is schema-valid`);
-    if (!theirs(source)) t.same(unknownFields(model, object), [], `${source} ${describe(object)} has no unknown fields`);
+    if (!theirs(source))
+      t.same(unknownFields(model, object), [], `${source} ${describe(object)} has no unknown fields`);
   }
 });
 
@@ -39,9 +58,18 @@ t.test('the unknown-field probe catches misspelt fields', async (t) => {
 });
 
 t.test('objects are unique, named, and namespaced explicitly', async (t) => {
-  const keys = all.map(({ object: o }) => `${o.apiVersion.split('/')[0] ?? ''}/${o.kind}/${typeof o.metadata['namespace'] === 'string' ? o.metadata['namespace'] : ''}/${String(o.metadata['name'])}`);
-  t.same(keys.filter((k, i) => keys.indexOf(k) !== i), [], 'no object is defined twice');
-  const namespaces = new Set(shipped.core.objects.filter((o) => o.object.kind === 'Namespace').map((o) => String(o.object.metadata['name'])));
+  const keys = all.map(
+    ({ object: o }) =>
+      `${o.apiVersion.split('/')[0] ?? ''}/${o.kind}/${typeof o.metadata['namespace'] === 'string' ? o.metadata['namespace'] : ''}/${String(o.metadata['name'])}`,
+  );
+  t.same(
+    keys.filter((k, i) => keys.indexOf(k) !== i),
+    [],
+    'no object is defined twice',
+  );
+  const namespaces = new Set(
+    shipped.core.objects.filter((o) => o.object.kind === 'Namespace').map((o) => String(o.object.metadata['name'])),
+  );
   t.same([...namespaces].sort(), ['berth-agent', 'berth-system'], 'the core creates berth-system and berth-agent');
   for (const { source, object } of all) {
     const ns = object.metadata['namespace'];
@@ -51,13 +79,20 @@ t.test('objects are unique, named, and namespaced explicitly', async (t) => {
     }
     // Namespaced objects name their namespace, so `kubectl apply` never drops them into the current context's.
     t.type(ns, 'string', `${source} ${describe(object)} names its namespace`);
-    const known = namespaces.has(String(ns)) || (ns === 'kube-system' && object.kind === 'RoleBinding') || source.startsWith('manifests/examples/');
+    const known =
+      namespaces.has(String(ns)) ||
+      (ns === 'kube-system' && object.kind === 'RoleBinding') ||
+      source.startsWith('manifests/examples/');
     t.ok(known, `${source} ${describe(object)} lives in a namespace berth creates (${String(ns)})`);
   }
 });
 
 t.test('every workload runs as a ServiceAccount that the manifests define in its namespace', async (t) => {
-  const accounts = new Set(all.filter((o) => o.object.kind === 'ServiceAccount').map((o) => `${String(o.object.metadata['namespace'])}/${String(o.object.metadata['name'])}`));
+  const accounts = new Set(
+    all
+      .filter((o) => o.object.kind === 'ServiceAccount')
+      .map((o) => `${String(o.object.metadata['namespace'])}/${String(o.object.metadata['name'])}`),
+  );
   for (const { source, object } of all) {
     const pod = podSpecOf(object);
     if (pod === null || source.startsWith('manifests/examples/')) continue;
@@ -80,9 +115,19 @@ t.test('the berth image is named in one place: manifests/kustomization.yaml', as
   }
   t.same(rawImages, ['berth', 'berth'], 'the workload files say only "berth"');
   const rendered = shipped.core.objects.flatMap((o) => containersOf(o.object)).map((c) => c['image']);
-  t.same(rendered, [`${rule?.newName ?? ''}:${pkg.version}`, `${rule?.newName ?? ''}:${pkg.version}`], 'kustomize renders the full image name');
-  const scheduler = shipped.standalone.flatMap((o) => containersOf(o.object)).find((c) => c['name'] === 'kube-scheduler');
-  t.equal(scheduler?.['image'], `registry.k8s.io/kube-scheduler:${kubernetesVersion()}`, 'the second scheduler runs the release the e2e tests run');
+  t.same(
+    rendered,
+    [`${rule?.newName ?? ''}:${pkg.version}`, `${rule?.newName ?? ''}:${pkg.version}`],
+    'kustomize renders the full image name',
+  );
+  const scheduler = shipped.standalone
+    .flatMap((o) => containersOf(o.object))
+    .find((c) => c['name'] === 'kube-scheduler');
+  t.equal(
+    scheduler?.['image'],
+    `registry.k8s.io/kube-scheduler:${kubernetesVersion()}`,
+    'the second scheduler runs the release the e2e tests run',
+  );
 });
 
 t.test('ServiceMonitors select a Service that has their port', async (t) => {
@@ -91,18 +136,28 @@ t.test('ServiceMonitors select a Service that has their port', async (t) => {
   t.equal(monitors.length, 2, 'one for the extender, one for the agents');
   for (const m of monitors) {
     const spec = m['spec'] as { selector: { matchLabels: Record<string, string> }; endpoints: { port: string }[] };
-    const match = services.filter((s) => s.metadata['namespace'] === m.metadata['namespace']
-      && Object.entries(spec.selector.matchLabels).every(([k, v]) => (s.metadata['labels'] as Record<string, string>)[k] === v));
+    const match = services.filter(
+      (s) =>
+        s.metadata['namespace'] === m.metadata['namespace'] &&
+        Object.entries(spec.selector.matchLabels).every(
+          ([k, v]) => (s.metadata['labels'] as Record<string, string>)[k] === v,
+        ),
+    );
     t.equal(match.length, 1, `${describe(m)} selects exactly one Service`);
     const ports = ((match[0]?.['spec'] as { ports?: { name: string }[] } | undefined)?.ports ?? []).map((p) => p.name);
-    for (const e of spec.endpoints) t.ok(ports.includes(e.port), `${describe(m)} scrapes port ${e.port}, which the Service has`);
+    for (const e of spec.endpoints)
+      t.ok(ports.includes(e.port), `${describe(m)} scrapes port ${e.port}, which the Service has`);
   }
 });
 
 t.test('the dashboards ConfigMap carries every dashboard file, within the size limits', async (t) => {
   const cm = shipped.monitoring.objects.find((o) => o.object.kind === 'ConfigMap')?.object;
   if (cm === undefined) throw new Error('no dashboards ConfigMap generated');
-  t.equal((cm.metadata['labels'] as Record<string, string>)['grafana_dashboard'], '1', 'labelled for the Grafana sidecar');
+  t.equal(
+    (cm.metadata['labels'] as Record<string, string>)['grafana_dashboard'],
+    '1',
+    'labelled for the Grafana sidecar',
+  );
   const dir = join(MANIFESTS, 'monitoring', 'dashboards');
   const files = (await readdir(dir)).filter((f) => f.endsWith('.json')).sort();
   const data = cm['data'] as Record<string, string>;
@@ -116,8 +171,14 @@ t.test('the dashboards ConfigMap carries every dashboard file, within the size l
 
 t.test('the renderer refuses kustomize features it does not implement', async (t) => {
   const { renderKustomization } = await import('../helpers/manifests/render.ts');
-  const dir = t.testdir({ 'kustomization.yaml': 'apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nnamespace: x\n' });
-  await t.rejects(renderKustomization(dir), /namespace not supported/, 'an unsupported transformer is an error, not ignored');
+  const dir = t.testdir({
+    'kustomization.yaml': 'apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nnamespace: x\n',
+  });
+  await t.rejects(
+    renderKustomization(dir),
+    /namespace not supported/,
+    'an unsupported transformer is an error, not ignored',
+  );
 });
 
 t.test('no number that YAML 1.1 (kubectl) and YAML 1.2 (these tests) read differently', async (t) => {

@@ -18,14 +18,26 @@ import { e2eGate, model, startControlPlane, waitFor, type ControlPlane } from '.
 import { freePorts } from '../e2e/harness/ports.ts';
 import { ManagedProcess } from '../e2e/harness/processes.ts';
 import { ApiClient, failureMessage } from '../helpers/manifests/apiserver.ts';
-import { answered, generateCerts, opensslVersion, startTlsExtender, testSchedulerConfig } from '../helpers/manifests/berth-tls.ts';
+import {
+  answered,
+  generateCerts,
+  opensslVersion,
+  startTlsExtender,
+  testSchedulerConfig,
+} from '../helpers/manifests/berth-tls.ts';
 import { loadObjects, MANIFESTS } from '../helpers/manifests/render.ts';
 
 t.setTimeout(300_000);
 const gate = e2eGate(t);
 const openssl = await opensslVersion();
-if (openssl === null && process.env['BERTH_E2E_REQUIRED'] === '1') t.fail('openssl is required to run scripts/gen-certs.sh (BERTH_E2E_REQUIRED=1)');
-const skip = gate.skip !== false ? gate.skip : openssl === null ? 'scheduler wiring tests skipped: openssl is missing (apt-get install openssl)' : false;
+if (openssl === null && process.env['BERTH_E2E_REQUIRED'] === '1')
+  t.fail('openssl is required to run scripts/gen-certs.sh (BERTH_E2E_REQUIRED=1)');
+const skip =
+  gate.skip !== false
+    ? gate.skip
+    : openssl === null
+      ? 'scheduler wiring tests skipped: openssl is missing (apt-get install openssl)'
+      : false;
 const binDir = gate.skip === false ? gate.binDir : '';
 const SA_USER = 'system:serviceaccount:berth-system:berth-scheduler';
 
@@ -34,22 +46,37 @@ function berthPod(name: string, opts: { nvme: string; marker?: boolean; schedule
     metadata: { name, annotations: { 'berth.io/nvme-capacity': opts.nvme } },
     spec: {
       ...(opts.schedulerName === undefined ? {} : { schedulerName: opts.schedulerName }),
-      containers: [{ name: 'app', image: 'registry.k8s.io/pause:3.10', resources: opts.marker === false ? {} : { limits: { 'berth.io/managed': '1' } } }],
+      containers: [
+        {
+          name: 'app',
+          image: 'registry.k8s.io/pause:3.10',
+          resources: opts.marker === false ? {} : { limits: { 'berth.io/managed': '1' } },
+        },
+      ],
     },
   });
 }
 
-const plainPod = (name: string): V1Pod => model<V1Pod>({ metadata: { name }, spec: { containers: [{ name: 'app', image: 'registry.k8s.io/pause:3.10' }] } });
+const plainPod = (name: string): V1Pod =>
+  model<V1Pod>({ metadata: { name }, spec: { containers: [{ name: 'app', image: 'registry.k8s.io/pause:3.10' }] } });
 
 async function nodeOf(core: CoreV1Api, name: string): Promise<string> {
-  return waitFor(async () => (await core.readNamespacedPod({ name, namespace: 'default' })).spec?.nodeName, { timeoutMs: 30_000, description: `${name} to be bound` });
+  return waitFor(async () => (await core.readNamespacedPod({ name, namespace: 'default' })).spec?.nodeName, {
+    timeoutMs: 30_000,
+    description: `${name} to be bound`,
+  });
 }
 
 async function unscheduled(core: CoreV1Api, name: string, reason: string): Promise<string> {
-  return waitFor(async () => {
-    const c = (await core.readNamespacedPod({ name, namespace: 'default' })).status?.conditions?.find((x) => x.type === 'PodScheduled');
-    return c?.status === 'False' && c.reason === reason ? (c.message ?? '') : undefined;
-  }, { timeoutMs: 30_000, description: `${name} to be refused with ${reason}` });
+  return waitFor(
+    async () => {
+      const c = (await core.readNamespacedPod({ name, namespace: 'default' })).status?.conditions?.find(
+        (x) => x.type === 'PodScheduled',
+      );
+      return c?.status === 'False' && c.reason === reason ? (c.message ?? '') : undefined;
+    },
+    { timeoutMs: 30_000, description: `${name} to be refused with ${reason}` },
+  );
 }
 
 async function nodesWithReports(cp: ControlPlane, ingest: (r: ReturnType<typeof report>) => void): Promise<void> {
@@ -67,71 +94,138 @@ else {
     const berth = await startTlsExtender(certs);
     t.teardown(() => berth.close());
     const cp = await startControlPlane(t);
-    await nodesWithReports(cp, (r) => { berth.deps.store.ingest(r, Date.now()); });
+    await nodesWithReports(cp, (r) => {
+      berth.deps.store.ingest(r, Date.now());
+    });
     const shipped = await readFile(join(MANIFESTS, 'scheduler', 'extender-config.yaml'), 'utf8');
-    await cp.startScheduler(testSchedulerConfig(shipped, { extenderUrl: berth.url, ca: certs.ca, cert: certs.clientCert, key: certs.clientKey }));
+    await cp.startScheduler(
+      testSchedulerConfig(shipped, {
+        extenderUrl: berth.url,
+        ca: certs.ca,
+        cert: certs.clientCert,
+        key: certs.clientKey,
+      }),
+    );
     t.pass('kube-scheduler became healthy with the shipped configuration');
     const core = cp.kubeConfig().makeApiClient(CoreV1Api);
 
     await core.createNamespacedPod({ namespace: 'default', body: berthPod('opted-in', { nvme: '100Gi' }) });
     t.equal(await nodeOf(core, 'opted-in'), 'nvme-node', 'the opted-in pod landed on the node with 500Gi of free NVMe');
     const filtered = await answered(berth, 'filter');
-    t.ok(filtered >= 1, `berth answered ${filtered} filter calls over mTLS (serverName verified against gen-certs.sh's SAN)`);
+    t.ok(
+      filtered >= 1,
+      `berth answered ${filtered} filter calls over mTLS (serverName verified against gen-certs.sh's SAN)`,
+    );
 
     await core.createNamespacedPod({ namespace: 'default', body: plainPod('not-opted-in') });
     await nodeOf(core, 'not-opted-in');
-    t.equal(await answered(berth, 'filter'), filtered, 'a pod without berth.io/managed was scheduled without asking berth');
+    t.equal(
+      await answered(berth, 'filter'),
+      filtered,
+      'a pod without berth.io/managed was scheduled without asking berth',
+    );
 
     await core.createNamespacedPod({ namespace: 'default', body: berthPod('too-big', { nvme: '900Gi' }) });
     const refusal = await unscheduled(core, 'too-big', 'Unschedulable');
-    t.match(refusal, /needs 900Gi NVMe, 500Gi free.*no report from berth agent/, `no node has 900Gi free, and berth's reasons reach the pod: ${refusal}`);
+    t.match(
+      refusal,
+      /needs 900Gi NVMe, 500Gi free.*no report from berth agent/,
+      `no node has 900Gi free, and berth's reasons reach the pod: ${refusal}`,
+    );
 
     await berth.close();
     await core.createNamespacedPod({ namespace: 'default', body: berthPod('while-down', { nvme: '1Gi' }) });
     const error = await unscheduled(core, 'while-down', 'SchedulerError');
-    t.match(error, /berth-extender|127\.0\.0\.1|connect/, `with berth down an opted-in pod waits, visibly (ignorable: false): ${error.slice(0, 160)}`);
+    t.match(
+      error,
+      /berth-extender|127\.0\.0\.1|connect/,
+      `with berth down an opted-in pod waits, visibly (ignorable: false): ${error.slice(0, 160)}`,
+    );
     await core.createNamespacedPod({ namespace: 'default', body: plainPod('plain-while-down') });
-    t.ok(await nodeOf(core, 'plain-while-down'), 'with berth down every other pod still schedules: no bootstrap deadlock');
+    t.ok(
+      await nodeOf(core, 'plain-while-down'),
+      'with berth down every other pod still schedules: no bootstrap deadlock',
+    );
   });
 
   t.test('(b) second-scheduler.yaml as its own ServiceAccount', async (t) => {
-
     const certs = await generateCerts(t.testdir());
     const berth = await startTlsExtender(certs);
     t.teardown(() => berth.close());
     const cp = await startControlPlane(t, {
       users: [{ name: SA_USER, groups: ['system:serviceaccounts', 'system:serviceaccounts:berth-system'] }],
     });
-    await nodesWithReports(cp, (r) => { berth.deps.store.ingest(r, Date.now()); });
+    await nodesWithReports(cp, (r) => {
+      berth.deps.store.ingest(r, Date.now());
+    });
     const api = new ApiClient(cp.server, cp.pki.caPem, cp.token());
-    const objects = [...(await loadObjects(join(MANIFESTS, 'namespaces.yaml'))), ...(await loadObjects(join(MANIFESTS, 'scheduler', 'second-scheduler.yaml')))];
+    const objects = [
+      ...(await loadObjects(join(MANIFESTS, 'namespaces.yaml'))),
+      ...(await loadObjects(join(MANIFESTS, 'scheduler', 'second-scheduler.yaml'))),
+    ];
     for (const { object } of objects.filter((o) => o.object.kind !== 'Deployment')) {
       const res = await api.apply(object, { dryRun: false });
-      t.ok(res.status < 300, `applied ${object.kind} ${String(object.metadata['name'])}: ${res.status < 300 ? 'ok' : failureMessage(res)}`);
+      t.ok(
+        res.status < 300,
+        `applied ${object.kind} ${String(object.metadata['name'])}: ${res.status < 300 ? 'ok' : failureMessage(res)}`,
+      );
     }
     const configMap = objects.find((o) => o.object.kind === 'ConfigMap')?.object;
     const embedded = (configMap?.['data'] as Record<string, string> | undefined)?.['scheduler-config.yaml'] ?? '';
     const configPath = join(cp.dir, 'berth-scheduler-config.yaml');
-    await writeFile(configPath, testSchedulerConfig(embedded, { extenderUrl: berth.url, ca: certs.ca, cert: certs.clientCert, key: certs.clientKey, kubeconfig: await cp.writeKubeconfig(SA_USER) }));
+    await writeFile(
+      configPath,
+      testSchedulerConfig(embedded, {
+        extenderUrl: berth.url,
+        ca: certs.ca,
+        cert: certs.clientCert,
+        key: certs.clientKey,
+        kubeconfig: await cp.writeKubeconfig(SA_USER),
+      }),
+    );
 
     const [port] = await freePorts(1);
-    const scheduler = new ManagedProcess('berth-scheduler', join(binDir, 'kube-scheduler'), schedulerArgs(configPath, port ?? 0, await cp.writeKubeconfig(SA_USER), []), logPath(cp.dir, 'berth-scheduler'));
+    const scheduler = new ManagedProcess(
+      'berth-scheduler',
+      join(binDir, 'kube-scheduler'),
+      schedulerArgs(configPath, port ?? 0, await cp.writeKubeconfig(SA_USER), []),
+      logPath(cp.dir, 'berth-scheduler'),
+    );
     t.teardown(async () => {
       await scheduler.stop();
       if (!t.passing()) process.stderr.write(`\n# berth-scheduler log tail:\n${scheduler.tail(60)}\n`);
     });
     scheduler.start();
-    await waitUntilHealthy(scheduler, `https://127.0.0.1:${String(port)}/readyz`, { insecureSkipVerify: true, timeoutMs: 60_000 });
+    await waitUntilHealthy(scheduler, `https://127.0.0.1:${String(port)}/readyz`, {
+      insecureSkipVerify: true,
+      timeoutMs: 60_000,
+    });
     t.pass('the second scheduler became healthy, authenticated as its ServiceAccount');
 
-    const lease = await waitFor(async () => (await cp.kubeConfig().makeApiClient(CoordinationV1Api).readNamespacedLease({ name: 'berth-scheduler', namespace: 'berth-system' })).spec?.holderIdentity, { timeoutMs: 30_000, description: 'the berth-scheduler Lease to have a holder' });
+    const lease = await waitFor(
+      async () =>
+        (
+          await cp
+            .kubeConfig()
+            .makeApiClient(CoordinationV1Api)
+            .readNamespacedLease({ name: 'berth-scheduler', namespace: 'berth-system' })
+        ).spec?.holderIdentity,
+      { timeoutMs: 30_000, description: 'the berth-scheduler Lease to have a holder' },
+    );
     t.ok(lease, `it holds its own Lease berth-system/berth-scheduler (${lease}), granted by the shipped Role`);
 
     const core = cp.kubeConfig().makeApiClient(CoreV1Api);
-    await core.createNamespacedPod({ namespace: 'default', body: berthPod('second-scheduled', { nvme: '100Gi', marker: false, schedulerName: 'berth-scheduler' }) });
+    await core.createNamespacedPod({
+      namespace: 'default',
+      body: berthPod('second-scheduled', { nvme: '100Gi', marker: false, schedulerName: 'berth-scheduler' }),
+    });
     t.equal(await nodeOf(core, 'second-scheduled'), 'nvme-node', 'a pod naming berth-scheduler landed next to NVMe');
-    t.ok((await answered(berth, 'filter')) >= 1, 'through berth\'s filter');
+    t.ok((await answered(berth, 'filter')) >= 1, "through berth's filter");
     const parsed = parse(embedded) as { profiles: { schedulerName: string }[] };
-    t.same(parsed.profiles.map((p) => p.schedulerName), ['berth-scheduler'], 'the profile that placed it is the shipped one');
+    t.same(
+      parsed.profiles.map((p) => p.schedulerName),
+      ['berth-scheduler'],
+      'the profile that placed it is the shipped one',
+    );
   });
 }

@@ -17,7 +17,8 @@ export function defaultRouteIfaceV4(text: string): string | null {
     const f = line.trim().split(/\s+/);
     if (f.length < 8) continue;
     const [iface = '', dest, , flags = '0', , , metric = '0', mask] = f;
-    if (dest === '00000000' && mask === '00000000' && (parseInt(flags, 16) & 1) === 1) found.push({ iface, metric: Number(metric) });
+    if (dest === '00000000' && mask === '00000000' && (parseInt(flags, 16) & 1) === 1)
+      found.push({ iface, metric: Number(metric) });
   }
   return lowestMetric(found);
 }
@@ -29,7 +30,8 @@ export function defaultRouteIfaceV6(text: string): string | null {
     const f = line.trim().split(/\s+/);
     if (f.length < 10) continue;
     const [dest = '', prefix, , , , metric = '0', , , flags = '0', iface = ''] = f;
-    if (/^0{32}$/.test(dest) && prefix === '00' && iface !== 'lo' && (parseInt(flags, 16) & 1) === 1) found.push({ iface, metric: parseInt(metric, 16) });
+    if (/^0{32}$/.test(dest) && prefix === '00' && iface !== 'lo' && (parseInt(flags, 16) & 1) === 1)
+      found.push({ iface, metric: parseInt(metric, 16) });
   }
   return lowestMetric(found);
 }

@@ -16,7 +16,17 @@ export interface VolumeGroup {
 export type RunCommand = (file: string, args: readonly string[], timeoutMs: number) => Promise<string>;
 
 // --readonly reads the on-disk metadata without taking LVM locks, so the agent needs no writable /run/lock/lvm.
-export const VGS_ARGS: readonly string[] = ['--readonly', '--noheadings', '--nosuffix', '--units', 'b', '--separator', '|', '-o', 'vg_name,vg_size,vg_free,pv_name'];
+export const VGS_ARGS: readonly string[] = [
+  '--readonly',
+  '--noheadings',
+  '--nosuffix',
+  '--units',
+  'b',
+  '--separator',
+  '|',
+  '-o',
+  'vg_name,vg_size,vg_free,pv_name',
+];
 
 /**
  * `vgs --readonly … -o vg_name,vg_size,vg_free,pv_name` prints one line per physical volume: "  vg0|4000|1000|/dev/nvme0n1p1".
@@ -38,12 +48,21 @@ export function parseVgsOutput(text: string): VolumeGroup[] {
 
 export const execFileText: RunCommand = (file, args, timeoutMs) =>
   new Promise((resolve, reject) => {
-    execFile(file, [...args], { timeout: timeoutMs, maxBuffer: 1 << 20, env: { ...process.env, LC_ALL: 'C', LVM_SUPPRESS_FD_WARNINGS: '1' } }, (err, stdout, stderr) => {
-      if (err) {
-        const detail = stderr.trim().split('\n')[0] ?? '';
-        reject(Object.assign(new Error(detail !== '' ? detail : err.message), { code: (err as NodeJS.ErrnoException).code }));
-      } else resolve(stdout);
-    });
+    execFile(
+      file,
+      [...args],
+      { timeout: timeoutMs, maxBuffer: 1 << 20, env: { ...process.env, LC_ALL: 'C', LVM_SUPPRESS_FD_WARNINGS: '1' } },
+      (err, stdout, stderr) => {
+        if (err) {
+          const detail = stderr.trim().split('\n')[0] ?? '';
+          reject(
+            Object.assign(new Error(detail !== '' ? detail : err.message), {
+              code: (err as NodeJS.ErrnoException).code,
+            }),
+          );
+        } else resolve(stdout);
+      },
+    );
   });
 
 export async function queryVolumeGroup(vg: string, run: RunCommand, timeoutMs = 5_000): Promise<VolumeGroup> {
@@ -51,7 +70,8 @@ export async function queryVolumeGroup(vg: string, run: RunCommand, timeoutMs = 
   try {
     out = await run('vgs', [...VGS_ARGS, vg], timeoutMs);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new Error('vgs not found on PATH (install lvm2 in the agent image)', { cause: err });
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT')
+      throw new Error('vgs not found on PATH (install lvm2 in the agent image)', { cause: err });
     throw new Error(`vgs ${vg}: ${(err as Error).message}`, { cause: err });
   }
   const found = parseVgsOutput(out).find((g) => g.name === vg);

@@ -45,9 +45,12 @@ export class NetworkCollector {
     if (this.#opts.nics.length > 0) return this.#opts.nics;
     if (nowMs - this.#selectedAt >= this.#opts.refreshMs) {
       const v4 = await readSysText(`${this.#opts.paths.proc}/net/route`);
-      const iface = (v4 !== null ? defaultRouteIfaceV4(v4) : null) ?? defaultRouteIfaceV6((await readSysText(`${this.#opts.paths.proc}/net/ipv6_route`)) ?? '');
+      const iface =
+        (v4 !== null ? defaultRouteIfaceV4(v4) : null) ??
+        defaultRouteIfaceV6((await readSysText(`${this.#opts.paths.proc}/net/ipv6_route`)) ?? '');
       this.#selected = iface === null ? [] : [iface];
-      this.#selectProblem = iface === null ? 'no default route found in /proc/net/route or ipv6_route; pass --nic' : null;
+      this.#selectProblem =
+        iface === null ? 'no default route found in /proc/net/route or ipv6_route; pass --nic' : null;
       this.#selectedAt = nowMs;
     }
     return this.#selected;
@@ -68,9 +71,16 @@ export class NetworkCollector {
       let rx: number;
       let tx: number;
       try {
-        [rx, tx] = await Promise.all([readCounter(`${base}/statistics/rx_bytes`), readCounter(`${base}/statistics/tx_bytes`)]);
+        [rx, tx] = await Promise.all([
+          readCounter(`${base}/statistics/rx_bytes`),
+          readCounter(`${base}/statistics/tx_bytes`),
+        ]);
       } catch (err) {
-        problems.push((err as NodeJS.ErrnoException).code === 'ENOENT' ? `NIC ${name} not found in ${this.#opts.paths.sys}/class/net` : `NIC ${name}: ${(err as Error).message}`);
+        problems.push(
+          (err as NodeJS.ErrnoException).code === 'ENOENT'
+            ? `NIC ${name} not found in ${this.#opts.paths.sys}/class/net`
+            : `NIC ${name}: ${(err as Error).message}`,
+        );
         this.#smoothers.delete(name);
         continue;
       }

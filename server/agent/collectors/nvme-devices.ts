@@ -24,7 +24,11 @@ export interface BlockDeviceRow {
 export function nvmeDevicesFrom(rows: readonly BlockDeviceRow[]): NvmeDevice[] {
   return rows
     .filter((r) => r.type === 'disk' && (r.protocol === 'nvme' || isNvmeName(r.name)))
-    .map((r) => ({ name: r.name, model: r.model.trim() === '' ? null : r.model.trim(), sizeBytes: Math.max(0, r.size) }))
+    .map((r) => ({
+      name: r.name,
+      model: r.model.trim() === '' ? null : r.model.trim(),
+      sizeBytes: Math.max(0, r.size),
+    }))
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
@@ -60,13 +64,16 @@ export class NvmeDeviceCollector {
     // blockDevices() resolves [] when lsblk is missing or fails (it swallows the error). Every real node has at
     // least one block device, so [] means "no answer": read the kernel's list instead.
     if (rows.length === 0) {
-      if (!this.#warnedNoLsblk) this.#opts.log.warn('lsblk returned no block devices (util-linux missing in the image?); reading /sys/block');
+      if (!this.#warnedNoLsblk)
+        this.#opts.log.warn('lsblk returned no block devices (util-linux missing in the image?); reading /sys/block');
       this.#warnedNoLsblk = true;
       return this.#scanSysfs();
     }
     const devices = nvmeDevicesFrom(rows);
     // lsblk's MODEL comes from udev; without /run/udev mounted it is empty, while sysfs has it for NVMe.
-    return Promise.all(devices.map(async (d) => (d.model !== null ? d : { ...d, model: await diskModel(this.#opts.paths, d.name) })));
+    return Promise.all(
+      devices.map(async (d) => (d.model !== null ? d : { ...d, model: await diskModel(this.#opts.paths, d.name) })),
+    );
   }
 
   async #scanSysfs(): Promise<NvmeDevice[]> {

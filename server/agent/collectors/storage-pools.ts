@@ -18,7 +18,16 @@ import { errorMessage } from '../deps.ts';
 import type { Collected } from './collected.ts';
 import { type MountEntry, mountFor, parseMountinfo } from './mountinfo.ts';
 import { execFileText, queryVolumeGroup, type RunCommand } from './lvm-vgs.ts';
-import { blockNameFromDevNumber, blockNameFromPath, blockSizeBytes, blockUsers, describeBacking, type HostPaths, parentDisks, readSysText } from './sysfs.ts';
+import {
+  blockNameFromDevNumber,
+  blockNameFromPath,
+  blockSizeBytes,
+  blockUsers,
+  describeBacking,
+  type HostPaths,
+  parentDisks,
+  readSysText,
+} from './sysfs.ts';
 
 export interface StoragePoolCollectorOptions {
   readonly pools: readonly AgentPoolSpec[];
@@ -37,14 +46,18 @@ export class StoragePoolCollector {
 
   async collect(): Promise<Collected<StoragePool[]>> {
     if (this.#opts.pools.length === 0) return { value: [], problems: [] };
-    const mounts = this.#opts.pools.some((p) => p.kind !== 'lvm') ? parseMountinfo(await readFile(`${this.#opts.paths.proc}/self/mountinfo`, 'utf8')) : [];
-    const results = await Promise.all(this.#opts.pools.map(async (spec) => {
-      try {
-        return { pool: await this.#measure(spec, mounts), problem: null };
-      } catch (err) {
-        return { pool: null, problem: `pool ${spec.name}: ${errorMessage(err)}` };
-      }
-    }));
+    const mounts = this.#opts.pools.some((p) => p.kind !== 'lvm')
+      ? parseMountinfo(await readFile(`${this.#opts.paths.proc}/self/mountinfo`, 'utf8'))
+      : [];
+    const results = await Promise.all(
+      this.#opts.pools.map(async (spec) => {
+        try {
+          return { pool: await this.#measure(spec, mounts), problem: null };
+        } catch (err) {
+          return { pool: null, problem: `pool ${spec.name}: ${errorMessage(err)}` };
+        }
+      }),
+    );
     return {
       value: results.flatMap((r) => (r.pool ? [r.pool] : [])),
       problems: results.flatMap((r) => (r.problem !== null ? [r.problem] : [])),
@@ -57,7 +70,13 @@ export class StoragePoolCollector {
       const st = await statfs(spec.path);
       const capacityBytes = st.blocks * st.bsize;
       const disks = await this.#mountDisks(await realpath(spec.path), mounts);
-      return { name: spec.name, kind: 'mount', capacityBytes, freeBytes: Math.min(capacityBytes, st.bavail * st.bsize), ...(await describeBacking(paths, disks)) };
+      return {
+        name: spec.name,
+        kind: 'mount',
+        capacityBytes,
+        freeBytes: Math.min(capacityBytes, st.bavail * st.bsize),
+        ...(await describeBacking(paths, disks)),
+      };
     }
     if (spec.kind === 'device') {
       const name = await blockNameFromPath(paths, spec.device);
@@ -65,7 +84,13 @@ export class StoragePoolCollector {
       const capacityBytes = await blockSizeBytes(paths, name);
       if (capacityBytes === null) throw new Error(`no size for ${name} in sysfs`);
       const inUse = (await blockUsers(paths, name)).length > 0 || (await isMounted(paths, name, mounts));
-      return { name: spec.name, kind: 'device', capacityBytes, freeBytes: inUse ? 0 : capacityBytes, ...(await describeBacking(paths, await parentDisks(paths, name))) };
+      return {
+        name: spec.name,
+        kind: 'device',
+        capacityBytes,
+        freeBytes: inUse ? 0 : capacityBytes,
+        ...(await describeBacking(paths, await parentDisks(paths, name))),
+      };
     }
     const vg = await queryVolumeGroup(spec.vg, this.#run);
     const disks = new Set<string>();
@@ -74,7 +99,13 @@ export class StoragePoolCollector {
       if (name !== null) for (const d of await parentDisks(paths, name)) disks.add(d);
     }
     const backing = await describeBacking(paths, [...disks].sort());
-    return { name: spec.name, kind: 'lvm', capacityBytes: vg.sizeBytes, freeBytes: Math.min(vg.sizeBytes, vg.freeBytes), ...backing };
+    return {
+      name: spec.name,
+      kind: 'lvm',
+      capacityBytes: vg.sizeBytes,
+      freeBytes: Math.min(vg.sizeBytes, vg.freeBytes),
+      ...backing,
+    };
   }
 
   async #mountDisks(path: string, mounts: readonly MountEntry[]): Promise<string[]> {
@@ -82,7 +113,9 @@ export class StoragePoolCollector {
     if (entry === null) return [];
     const paths = this.#opts.paths;
     // btrfs and overlay report an anonymous major 0; their mount source still names the real device.
-    const name = (await blockNameFromDevNumber(paths, entry.major, entry.minor)) ?? (entry.source.startsWith('/dev/') ? await blockNameFromPath(paths, entry.source) : null);
+    const name =
+      (await blockNameFromDevNumber(paths, entry.major, entry.minor)) ??
+      (entry.source.startsWith('/dev/') ? await blockNameFromPath(paths, entry.source) : null);
     return name === null ? [] : parentDisks(paths, name);
   }
 }

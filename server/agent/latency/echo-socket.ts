@@ -41,8 +41,12 @@ export class EchoSocket {
     this.#nonce = Math.floor(opts.random() * 2 ** 32) >>> 0;
     this.#tokens = this.#rate;
     this.#refilledAt = opts.monotonicMs();
-    socket.on('message', (msg, rinfo) => { this.#onMessage(msg, rinfo.address, rinfo.port); });
-    socket.on('error', () => { this.stats.sendErrors++; }); // never fatal: a bad datagram must not stop the agent
+    socket.on('message', (msg, rinfo) => {
+      this.#onMessage(msg, rinfo.address, rinfo.port);
+    });
+    socket.on('error', () => {
+      this.stats.sendErrors++;
+    }); // never fatal: a bad datagram must not stop the agent
   }
 
   static open(opts: EchoSocketOptions): Promise<EchoSocket> {
@@ -68,7 +72,9 @@ export class EchoSocket {
     const nonce = this.#nonce;
     const packet = encodeEchoPacket({ type: ECHO_REQUEST, session: this.#session, nonce });
     return new Promise((resolve) => {
-      const timer = setTimeout(() => { this.#settle(nonce, null); }, timeoutMs);
+      const timer = setTimeout(() => {
+        this.#settle(nonce, null);
+      }, timeoutMs);
       this.#pending.set(nonce, { sentAt: this.#opts.monotonicMs(), resolve, timer });
       this.#socket.send(packet, target.port, target.host, (err) => {
         if (err) {
@@ -83,7 +89,11 @@ export class EchoSocket {
     if (this.#closed) return Promise.resolve();
     this.#closed = true;
     for (const nonce of [...this.#pending.keys()]) this.#settle(nonce, null);
-    return new Promise((resolve) => { this.#socket.close(() => { resolve(); }); });
+    return new Promise((resolve) => {
+      this.#socket.close(() => {
+        resolve();
+      });
+    });
   }
 
   get #rate(): number {

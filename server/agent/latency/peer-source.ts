@@ -43,7 +43,12 @@ export function parsePeersResponse(body: unknown): { peers: PeerCandidate[]; ski
     const e = typeof entry === 'object' && entry !== null ? (entry as Record<string, unknown>) : {};
     const { node, zone, probe } = e;
     if (probe === null) continue;
-    const ok = typeof node === 'string' && isNodeName(node) && (zone === null || zone === undefined || typeof zone === 'string') && typeof probe === 'string' && parseHostPort(probe, false) !== null;
+    const ok =
+      typeof node === 'string' &&
+      isNodeName(node) &&
+      (zone === null || zone === undefined || typeof zone === 'string') &&
+      typeof probe === 'string' &&
+      parseHostPort(probe, false) !== null;
     if (ok) peers.push({ node, zone: typeof zone === 'string' && zone !== '' ? zone : null, probe });
     else skipped++;
   }
@@ -74,7 +79,10 @@ export class HttpPeerSource implements PeerSource {
   async list(signal: AbortSignal): Promise<readonly PeerCandidate[]> {
     const headers = await extenderHeaders(this.#opts.token, false);
     if (this.#etag !== null) headers['if-none-match'] = this.#etag;
-    const res = await fetch(`${this.#opts.extender}/v1/peers`, { headers, signal: AbortSignal.any([signal, AbortSignal.timeout(this.#opts.timeoutMs)]) });
+    const res = await fetch(`${this.#opts.extender}/v1/peers`, {
+      headers,
+      signal: AbortSignal.any([signal, AbortSignal.timeout(this.#opts.timeoutMs)]),
+    });
     if (res.status === 304 && this.#etag !== null) {
       await res.body?.cancel();
       return this.#peers;

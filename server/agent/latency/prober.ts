@@ -49,7 +49,10 @@ export class LatencyProber {
   constructor(opts: ProberOptions) {
     this.#opts = opts;
     // Bounded memory: a peer probed every round for the whole window, count probes each time, at a 1 s interval.
-    this.#windows = new RttWindows({ windowMs: opts.windowMs, maxSamplesPerPeer: Math.max(16, Math.min(1024, opts.count * Math.ceil(opts.windowMs / 1000))) });
+    this.#windows = new RttWindows({
+      windowMs: opts.windowMs,
+      maxSamplesPerPeer: Math.max(16, Math.min(1024, opts.count * Math.ceil(opts.windowMs / 1000))),
+    });
   }
 
   get knownPeers(): number {
@@ -70,7 +73,10 @@ export class LatencyProber {
         this.#opts.onRtt?.(rttMs / 1000);
       });
     }
-    return { value: this.#windows.summarize(nowMs(), this.#opts.reportMax), problems: this.#discoveryProblem !== null ? [this.#discoveryProblem] : [] };
+    return {
+      value: this.#windows.summarize(nowMs(), this.#opts.reportMax),
+      problems: this.#discoveryProblem !== null ? [this.#discoveryProblem] : [],
+    };
   }
 
   async #refresh(nowMs: number, signal: AbortSignal): Promise<void> {

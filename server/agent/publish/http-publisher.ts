@@ -39,7 +39,10 @@ export class HttpReportPublisher implements ReportPublisher {
       return;
     }
     const detail = await errorDetail(res);
-    throw new PublishError(`POST /v1/reports: HTTP ${res.status}${detail.text !== '' ? `: ${detail.text}` : ''}`, { status: res.status, code: detail.code });
+    throw new PublishError(`POST /v1/reports: HTTP ${res.status}${detail.text !== '' ? `: ${detail.text}` : ''}`, {
+      status: res.status,
+      code: detail.code,
+    });
   }
 }
 
@@ -56,7 +59,8 @@ async function errorDetail(res: Response): Promise<{ code: string | null; text: 
       const body = JSON.parse(text) as { code?: unknown; message?: unknown };
       const code = typeof body.code === 'string' ? body.code : null;
       const message = typeof body.message === 'string' ? body.message : '';
-      if (code !== null || message !== '') return { code, text: [code, message].filter((s) => s !== null && s !== '').join(': ') };
+      if (code !== null || message !== '')
+        return { code, text: [code, message].filter((s) => s !== null && s !== '').join(': ') };
     } catch {
       // not JSON: fall through to the raw text
     }

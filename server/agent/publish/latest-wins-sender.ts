@@ -57,7 +57,9 @@ export class LatestWinsSender {
   offer(report: NodeReport): void {
     if (this.#stopped) return;
     this.#pending = report;
-    this.#loop ??= this.#run().finally(() => { this.#loop = null; });
+    this.#loop ??= this.#run().finally(() => {
+      this.#loop = null;
+    });
   }
 
   /** Resolves when nothing is waiting and nothing is in flight (or the sender stopped). */
@@ -72,7 +74,9 @@ export class LatestWinsSender {
   async stop(timeoutMs: number): Promise<boolean> {
     this.#stopping.abort();
     const deadline = new AbortController();
-    void this.#opts.sleep(timeoutMs, deadline.signal).then(() => { if (!deadline.signal.aborted) this.#inflight.abort(); });
+    void this.#opts.sleep(timeoutMs, deadline.signal).then(() => {
+      if (!deadline.signal.aborted) this.#inflight.abort();
+    });
     try {
       if (this.#loop !== null) await this.#loop;
       this.#stopped = true;
@@ -112,7 +116,12 @@ export class LatestWinsSender {
         this.#opts.onOutcome?.({ ok: false, report, attempt, error });
         return 0;
       }
-      const retryInMs = backoffDelayMs(this.#failures, this.#opts.retryBaseMs, this.#opts.retryMaxMs, this.#opts.random);
+      const retryInMs = backoffDelayMs(
+        this.#failures,
+        this.#opts.retryBaseMs,
+        this.#opts.retryMaxMs,
+        this.#opts.random,
+      );
       this.#opts.onOutcome?.({ ok: false, report, attempt, error, retryInMs });
       return retryInMs;
     }

@@ -41,7 +41,12 @@ export interface ApiserverFiles {
   certDir: string;
 }
 
-export function apiserverArgs(etcdClientPort: number, port: number, files: ApiserverFiles, extra: readonly string[]): string[] {
+export function apiserverArgs(
+  etcdClientPort: number,
+  port: number,
+  files: ApiserverFiles,
+  extra: readonly string[],
+): string[] {
   return [
     `--etcd-servers=http://127.0.0.1:${etcdClientPort}`,
     '--bind-address=127.0.0.1',
@@ -95,7 +100,12 @@ function componentServingArgs(port: number, kubeconfigPath: string): string[] {
   ];
 }
 
-export function schedulerArgs(configPath: string, port: number, kubeconfigPath: string, extra: readonly string[]): string[] {
+export function schedulerArgs(
+  configPath: string,
+  port: number,
+  kubeconfigPath: string,
+  extra: readonly string[],
+): string[] {
   return [
     `--config=${configPath}`,
     ...componentServingArgs(port, kubeconfigPath),
@@ -106,7 +116,12 @@ export function schedulerArgs(configPath: string, port: number, kubeconfigPath: 
   ];
 }
 
-export function controllerManagerArgs(port: number, kubeconfigPath: string, pki: Pki, extra: readonly string[]): string[] {
+export function controllerManagerArgs(
+  port: number,
+  kubeconfigPath: string,
+  pki: Pki,
+  extra: readonly string[],
+): string[] {
   return [
     `--kubeconfig=${kubeconfigPath}`,
     ...componentServingArgs(port, kubeconfigPath),
@@ -149,7 +164,9 @@ export async function waitUntilHealthy(
       last = (error as Error).message;
     }
     if (Date.now() >= deadline) {
-      throw new Error(`${process.name} was not healthy at ${url} after ${timeoutMs} ms (last: ${last}); log: ${process.logPath}`);
+      throw new Error(
+        `${process.name} was not healthy at ${url} after ${timeoutMs} ms (last: ${last}); log: ${process.logPath}`,
+      );
     }
     await sleep(250);
   }

@@ -75,7 +75,14 @@ export class ControlPlane {
   #schedulerConfigCount = 0;
   #heartbeat: NodeHeartbeat | undefined;
 
-  constructor(dir: string, binDir: string, ports: Ports, pki: Pki, users: Map<string, TokenUser>, options: ControlPlaneOptions) {
+  constructor(
+    dir: string,
+    binDir: string,
+    ports: Ports,
+    pki: Pki,
+    users: Map<string, TokenUser>,
+    options: ControlPlaneOptions,
+  ) {
     this.dir = dir;
     this.binDir = binDir;
     this.ports = ports;
@@ -84,15 +91,32 @@ export class ControlPlane {
     this.#users = users;
     this.#options = options;
     const bin = (name: string): string => join(binDir, name);
-    this.#etcd = new ManagedProcess('etcd', bin('etcd'), etcdArgs(join(dir, 'etcd-data'), { client: ports.etcdClient, peer: ports.etcdPeer }), logPath(dir, 'etcd'));
+    this.#etcd = new ManagedProcess(
+      'etcd',
+      bin('etcd'),
+      etcdArgs(join(dir, 'etcd-data'), { client: ports.etcdClient, peer: ports.etcdPeer }),
+      logPath(dir, 'etcd'),
+    );
     const apiserverFiles = { pki, tokenAuthFile: join(dir, 'tokens.csv'), certDir: join(dir, 'apiserver-certs') };
-    this.#apiserver = new ManagedProcess('kube-apiserver', bin('kube-apiserver'),
-      apiserverArgs(ports.etcdClient, ports.apiserver, apiserverFiles, options.apiserverFlags ?? []), logPath(dir, 'kube-apiserver'));
+    this.#apiserver = new ManagedProcess(
+      'kube-apiserver',
+      bin('kube-apiserver'),
+      apiserverArgs(ports.etcdClient, ports.apiserver, apiserverFiles, options.apiserverFlags ?? []),
+      logPath(dir, 'kube-apiserver'),
+    );
     // The scheduler's --config changes on each start, so its args are set in startScheduler.
     this.#scheduler = new ManagedProcess('kube-scheduler', bin('kube-scheduler'), [], logPath(dir, 'kube-scheduler'));
-    this.#controllerManager = new ManagedProcess('kube-controller-manager', bin('kube-controller-manager'),
-      controllerManagerArgs(ports.controllerManager, this.#kubeconfigPath(controllerManagerUserName), pki, options.controllerManagerFlags ?? []),
-      logPath(dir, 'kube-controller-manager'));
+    this.#controllerManager = new ManagedProcess(
+      'kube-controller-manager',
+      bin('kube-controller-manager'),
+      controllerManagerArgs(
+        ports.controllerManager,
+        this.#kubeconfigPath(controllerManagerUserName),
+        pki,
+        options.controllerManagerFlags ?? [],
+      ),
+      logPath(dir, 'kube-controller-manager'),
+    );
   }
 
   get processes(): readonly ManagedProcess[] {
@@ -115,7 +139,9 @@ export class ControlPlane {
   /** Writes a kubeconfig file for `userName`, for processes the test starts itself. */
   async writeKubeconfig(userName: string = adminUserName): Promise<string> {
     const path = this.#kubeconfigPath(userName);
-    await writeFile(path, kubeconfigFile({ server: this.server, caPem: this.pki.caPem }, this.#user(userName)), { mode: 0o600 });
+    await writeFile(path, kubeconfigFile({ server: this.server, caPem: this.pki.caPem }, this.#user(userName)), {
+      mode: 0o600,
+    });
     return path;
   }
 
@@ -133,7 +159,9 @@ export class ControlPlane {
     await writeFile(join(this.dir, 'tokens.csv'), tokenAuthFile(this.#users.values()), { mode: 0o600 });
     for (const userName of [schedulerUserName, controllerManagerUserName]) await this.writeKubeconfig(userName);
     this.#etcd.start();
-    await waitUntilHealthy(this.#etcd, `http://127.0.0.1:${this.ports.etcdClient}/health`, { timeoutMs: this.#startTimeoutMs });
+    await waitUntilHealthy(this.#etcd, `http://127.0.0.1:${this.ports.etcdClient}/health`, {
+      timeoutMs: this.#startTimeoutMs,
+    });
     await this.#startApiserver();
   }
 
@@ -160,7 +188,12 @@ export class ControlPlane {
     this.#schedulerConfigCount += 1;
     const configPath = join(this.dir, `kube-scheduler-config-${this.#schedulerConfigCount}.yaml`);
     await writeFile(configPath, resolved);
-    this.#scheduler.args = schedulerArgs(configPath, this.ports.scheduler, kubeconfigPath, this.#options.schedulerFlags ?? []);
+    this.#scheduler.args = schedulerArgs(
+      configPath,
+      this.ports.scheduler,
+      kubeconfigPath,
+      this.#options.schedulerFlags ?? [],
+    );
     this.#scheduler.start();
     // The scheduler's /readyz includes its informers having synced.
     await waitUntilHealthy(this.#scheduler, `https://127.0.0.1:${this.ports.scheduler}/readyz`, {
@@ -183,11 +216,15 @@ export class ControlPlane {
     this.#controllerManager.start();
     // /healthz passes before any controller exists. The per-controller checks are registered
     // once all controllers are built, right before their informers start, so wait for those.
-    await waitUntilHealthy(this.#controllerManager, `https://127.0.0.1:${this.ports.controllerManager}/healthz?verbose`, {
-      insecureSkipVerify: true,
-      timeoutMs: this.#startTimeoutMs,
-      bodyShows: /^\[\+\][\w-]+-controller ok$/m,
-    });
+    await waitUntilHealthy(
+      this.#controllerManager,
+      `https://127.0.0.1:${this.ports.controllerManager}/healthz?verbose`,
+      {
+        insecureSkipVerify: true,
+        timeoutMs: this.#startTimeoutMs,
+        bodyShows: /^\[\+\][\w-]+-controller ok$/m,
+      },
+    );
   }
 
   async stopControllerManager(): Promise<void> {
@@ -254,12 +291,25 @@ export async function startControlPlane(t: TestLifecycle, options: ControlPlaneO
   });
 
   const [etcdClient, etcdPeer, apiserver, scheduler, controllerManager] = await freePorts(5);
-  if (etcdClient === undefined || etcdPeer === undefined || apiserver === undefined || scheduler === undefined || controllerManager === undefined) {
+  if (
+    etcdClient === undefined ||
+    etcdPeer === undefined ||
+    apiserver === undefined ||
+    scheduler === undefined ||
+    controllerManager === undefined
+  ) {
     throw new Error('could not reserve five loopback ports');
   }
   const pki = await generatePki(dir);
   const users = makeTokenUsers(options.users ?? []);
-  const controlPlane = new ControlPlane(dir, binDir, { etcdClient, etcdPeer, apiserver, scheduler, controllerManager }, pki, users, options);
+  const controlPlane = new ControlPlane(
+    dir,
+    binDir,
+    { etcdClient, etcdPeer, apiserver, scheduler, controllerManager },
+    pki,
+    users,
+    options,
+  );
   started.controlPlane = controlPlane;
 
   await controlPlane.startEtcdAndApiserver();

@@ -151,7 +151,8 @@ export class NodeHeartbeat {
   async add(node: V1Node): Promise<void> {
     const name = node.metadata?.name;
     const uid = node.metadata?.uid;
-    if (name === undefined || uid === undefined) throw new Error('NodeHeartbeat.add needs a Node read from the apiserver');
+    if (name === undefined || uid === undefined)
+      throw new Error('NodeHeartbeat.add needs a Node read from the apiserver');
     this.#nodes.set(name, uid);
     await this.#renew(name, uid);
   }

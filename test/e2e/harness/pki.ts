@@ -31,10 +31,15 @@ async function openssl(args: string[], cwd: string): Promise<void> {
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') {
-      throw new Error('the e2e control plane needs the openssl command to generate its certificates (apt-get install openssl)', { cause: error });
+      throw new Error(
+        'the e2e control plane needs the openssl command to generate its certificates (apt-get install openssl)',
+        { cause: error },
+      );
     }
     const stderr = (error as { stderr?: unknown }).stderr;
-    throw new Error(`openssl ${args.join(' ')} failed: ${typeof stderr === 'string' ? stderr : String(error)}`, { cause: error });
+    throw new Error(`openssl ${args.join(' ')} failed: ${typeof stderr === 'string' ? stderr : String(error)}`, {
+      cause: error,
+    });
   }
 }
 
@@ -50,7 +55,10 @@ export async function generatePki(dir: string): Promise<Pki> {
   // Two days: long enough for any run, and a skewed clock cannot make it not-yet-valid for long.
   const days = '2';
 
-  await openssl(['req', '-x509', ...ecKey, '-keyout', 'ca.key', '-out', 'ca.crt', '-days', days, '-subj', '/CN=berth-e2e-ca'], dir);
+  await openssl(
+    ['req', '-x509', ...ecKey, '-keyout', 'ca.key', '-out', 'ca.crt', '-days', days, '-subj', '/CN=berth-e2e-ca'],
+    dir,
+  );
 
   const altNames = [
     'IP:127.0.0.1',
@@ -70,22 +78,85 @@ export async function generatePki(dir: string): Promise<Pki> {
       'extendedKeyUsage=serverAuth',
     ].join('\n') + '\n',
   );
-  await openssl(['req', ...ecKey, '-keyout', 'apiserver.key', '-out', 'apiserver.csr', '-subj', '/CN=kube-apiserver'], dir);
   await openssl(
-    ['x509', '-req', '-in', 'apiserver.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial',
-      '-days', days, '-extfile', 'apiserver.ext', '-out', 'apiserver.crt'],
+    ['req', ...ecKey, '-keyout', 'apiserver.key', '-out', 'apiserver.csr', '-subj', '/CN=kube-apiserver'],
+    dir,
+  );
+  await openssl(
+    [
+      'x509',
+      '-req',
+      '-in',
+      'apiserver.csr',
+      '-CA',
+      'ca.crt',
+      '-CAkey',
+      'ca.key',
+      '-CAcreateserial',
+      '-days',
+      days,
+      '-extfile',
+      'apiserver.ext',
+      '-out',
+      'apiserver.crt',
+    ],
     dir,
   );
 
   // The front-proxy (aggregation layer) CA, as kubeadm sets it up. Without it the apiserver
   // publishes no requestheader CA, and the scheduler and controller-manager log an error about
   // the missing bundle every few seconds, burying the lines that matter in failure reports.
-  await writeFile(path('front-proxy-client.ext'), 'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=clientAuth\n');
-  await openssl(['req', '-x509', ...ecKey, '-keyout', 'front-proxy-ca.key', '-out', 'front-proxy-ca.crt', '-days', days, '-subj', '/CN=berth-e2e-front-proxy-ca'], dir);
-  await openssl(['req', ...ecKey, '-keyout', 'front-proxy-client.key', '-out', 'front-proxy-client.csr', '-subj', `/CN=${frontProxyClientName}`], dir);
+  await writeFile(
+    path('front-proxy-client.ext'),
+    'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=clientAuth\n',
+  );
   await openssl(
-    ['x509', '-req', '-in', 'front-proxy-client.csr', '-CA', 'front-proxy-ca.crt', '-CAkey', 'front-proxy-ca.key', '-CAcreateserial',
-      '-days', days, '-extfile', 'front-proxy-client.ext', '-out', 'front-proxy-client.crt'],
+    [
+      'req',
+      '-x509',
+      ...ecKey,
+      '-keyout',
+      'front-proxy-ca.key',
+      '-out',
+      'front-proxy-ca.crt',
+      '-days',
+      days,
+      '-subj',
+      '/CN=berth-e2e-front-proxy-ca',
+    ],
+    dir,
+  );
+  await openssl(
+    [
+      'req',
+      ...ecKey,
+      '-keyout',
+      'front-proxy-client.key',
+      '-out',
+      'front-proxy-client.csr',
+      '-subj',
+      `/CN=${frontProxyClientName}`,
+    ],
+    dir,
+  );
+  await openssl(
+    [
+      'x509',
+      '-req',
+      '-in',
+      'front-proxy-client.csr',
+      '-CA',
+      'front-proxy-ca.crt',
+      '-CAkey',
+      'front-proxy-ca.key',
+      '-CAcreateserial',
+      '-days',
+      days,
+      '-extfile',
+      'front-proxy-client.ext',
+      '-out',
+      'front-proxy-client.crt',
+    ],
     dir,
   );
 

@@ -73,7 +73,9 @@ export class ManagedProcess {
     const info = this.#exitInfo;
     if (info === undefined) return this.#child === undefined ? `${this.name} was never started` : undefined;
     if (info.error !== undefined) return `${this.name} could not start: ${info.error.message}`;
-    return info.signal !== null ? `${this.name} was killed by ${info.signal}` : `${this.name} exited with code ${info.code ?? '?'}`;
+    return info.signal !== null
+      ? `${this.name} was killed by ${info.signal}`
+      : `${this.name} exited with code ${info.code ?? '?'}`;
   }
 
   start(): void {
@@ -124,7 +126,10 @@ export class ManagedProcess {
     const ac = new AbortController();
     const exited = await Promise.race([
       this.#exited.then((info) => info),
-      sleep(graceMs, undefined, { signal: ac.signal }).then(() => undefined, () => undefined),
+      sleep(graceMs, undefined, { signal: ac.signal }).then(
+        () => undefined,
+        () => undefined,
+      ),
     ]);
     ac.abort();
     if (exited !== undefined) return exited;

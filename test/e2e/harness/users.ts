@@ -62,7 +62,15 @@ export function kubeconfigFile(endpoint: ClusterEndpoint, user: TokenUser): stri
     {
       apiVersion: 'v1',
       kind: 'Config',
-      clusters: [{ name: clusterName, cluster: { server: endpoint.server, 'certificate-authority-data': Buffer.from(endpoint.caPem).toString('base64') } }],
+      clusters: [
+        {
+          name: clusterName,
+          cluster: {
+            server: endpoint.server,
+            'certificate-authority-data': Buffer.from(endpoint.caPem).toString('base64'),
+          },
+        },
+      ],
       users: [{ name: user.name, user: { token: user.token } }],
       contexts: [{ name: clusterName, context: { cluster: clusterName, user: user.name } }],
       'current-context': clusterName,
@@ -76,7 +84,14 @@ export function kubeconfigFile(endpoint: ClusterEndpoint, user: TokenUser): stri
 export function clientKubeConfig(endpoint: ClusterEndpoint, user: TokenUser): KubeConfig {
   const kc = new KubeConfig();
   kc.loadFromOptions({
-    clusters: [{ name: clusterName, server: endpoint.server, caData: Buffer.from(endpoint.caPem).toString('base64'), skipTLSVerify: false }],
+    clusters: [
+      {
+        name: clusterName,
+        server: endpoint.server,
+        caData: Buffer.from(endpoint.caPem).toString('base64'),
+        skipTLSVerify: false,
+      },
+    ],
     users: [{ name: user.name, token: user.token }],
     contexts: [{ name: clusterName, cluster: clusterName, user: user.name }],
     currentContext: clusterName,

@@ -65,7 +65,11 @@ export function httpGet(url: string, options: HttpGetOptions = {}): Promise<Http
       response.on('error', reject);
     };
     const req = url.startsWith('https:')
-      ? httpsRequest(url, { method: 'GET', headers, ca, rejectUnauthorized: !insecureSkipVerify, timeout: timeoutMs }, onResponse)
+      ? httpsRequest(
+          url,
+          { method: 'GET', headers, ca, rejectUnauthorized: !insecureSkipVerify, timeout: timeoutMs },
+          onResponse,
+        )
       : httpRequest(url, { method: 'GET', headers, timeout: timeoutMs }, onResponse);
     req.on('timeout', () => req.destroy(new Error(`GET ${url} timed out after ${timeoutMs} ms`)));
     req.on('error', reject);

@@ -14,12 +14,19 @@ export const GiB = 2 ** 30;
 
 export function nodeReport(node: string, freeBytes: number, capacityBytes: number, sequence: number): NodeReport {
   return {
-    apiVersion: REPORT_API_VERSION, node, zone: null, takenAt: new Date().toISOString(),
-    agent: { instance: `fake-${node}`, sequence }, probe: null,
+    apiVersion: REPORT_API_VERSION,
+    node,
+    zone: null,
+    takenAt: new Date().toISOString(),
+    agent: { instance: `fake-${node}`, sequence },
+    probe: null,
     devices: [{ name: 'nvme0n1', model: 'e2e', sizeBytes: capacityBytes }],
-    pools: [{ name: 'nvme0', kind: 'lvm', capacityBytes, freeBytes, device: 'nvme0n1', deviceModel: 'e2e', nvme: true }],
+    pools: [
+      { name: 'nvme0', kind: 'lvm', capacityBytes, freeBytes, device: 'nvme0n1', deviceModel: 'e2e', nvme: true },
+    ],
     nics: [{ name: 'eth0', speedBps: 25e9, rxBps: 0, txBps: 0 }],
-    peers: [], problems: [],
+    peers: [],
+    problems: [],
   };
 }
 
@@ -36,12 +43,21 @@ export class FakeAgents {
   #sequence = 0;
   publishes = 0;
 
-  constructor(kc: k8s.KubeConfig, initialFree: ReadonlyMap<string, number>, capacity: number, provisioner: TestProvisioner, heartbeatMs: number) {
-    for (const node of initialFree.keys()) this.#publishers.set(node, new KubeReportPublisher({ k8s, kc, node, timeoutMs: 10_000 }));
+  constructor(
+    kc: k8s.KubeConfig,
+    initialFree: ReadonlyMap<string, number>,
+    capacity: number,
+    provisioner: TestProvisioner,
+    heartbeatMs: number,
+  ) {
+    for (const node of initialFree.keys())
+      this.#publishers.set(node, new KubeReportPublisher({ k8s, kc, node, timeoutMs: 10_000 }));
     this.#initialFree = initialFree;
     this.#capacity = capacity;
     this.#provisioner = provisioner;
-    this.#timer = setInterval(() => { void this.publishAll().catch(() => undefined); }, heartbeatMs);
+    this.#timer = setInterval(() => {
+      void this.publishAll().catch(() => undefined);
+    }, heartbeatMs);
   }
 
   usedOn(node: string): number {
@@ -52,11 +68,13 @@ export class FakeAgents {
 
   async publishAll(): Promise<void> {
     const seq = ++this.#sequence;
-    await Promise.all([...this.#publishers].map(async ([node, publisher]) => {
-      const free = Math.max(0, (this.#initialFree.get(node) ?? 0) - this.usedOn(node));
-      await publisher.publish(nodeReport(node, free, this.#capacity, seq), new AbortController().signal);
-      this.publishes++;
-    }));
+    await Promise.all(
+      [...this.#publishers].map(async ([node, publisher]) => {
+        const free = Math.max(0, (this.#initialFree.get(node) ?? 0) - this.usedOn(node));
+        await publisher.publish(nodeReport(node, free, this.#capacity, seq), new AbortController().signal);
+        this.publishes++;
+      }),
+    );
   }
 
   stop(): void {
@@ -85,13 +103,26 @@ export function statefulSet(name: string, replicas: number, storageClass: string
       template: {
         metadata: { labels: { app: name } },
         spec: {
-          containers: [{ name: 'db', image: 'registry.k8s.io/pause:3.10', resources: { requests: { cpu: '10m', memory: '16Mi' } }, volumeMounts: [{ name: 'data', mountPath: '/data' }] }],
+          containers: [
+            {
+              name: 'db',
+              image: 'registry.k8s.io/pause:3.10',
+              resources: { requests: { cpu: '10m', memory: '16Mi' } },
+              volumeMounts: [{ name: 'data', mountPath: '/data' }],
+            },
+          ],
         },
       },
-      volumeClaimTemplates: [{
-        metadata: { name: 'data' },
-        spec: { accessModes: ['ReadWriteOnce'], storageClassName: storageClass, resources: { requests: { storage: size } } },
-      }],
+      volumeClaimTemplates: [
+        {
+          metadata: { name: 'data' },
+          spec: {
+            accessModes: ['ReadWriteOnce'],
+            storageClassName: storageClass,
+            resources: { requests: { storage: size } },
+          },
+        },
+      ],
     },
   });
 }
@@ -128,10 +159,15 @@ export async function burstOutcome(kc: k8s.KubeConfig, namespace: string): Promi
   for (const c of claims) {
     const node = c.metadata?.annotations?.[SELECTED_NODE];
     if (node === undefined) continue;
-    claimedByNode.set(node, (claimedByNode.get(node) ?? 0) + (parseQuantity(c.spec?.resources?.requests?.['storage'] ?? '0') ?? 0));
+    claimedByNode.set(
+      node,
+      (claimedByNode.get(node) ?? 0) + (parseQuantity(c.spec?.resources?.requests?.['storage'] ?? '0') ?? 0),
+    );
   }
   const failedSchedulingMessages = new Map<string, string>();
-  for (const e of events) if (e.reason === 'FailedScheduling' && e.involvedObject.name !== undefined) failedSchedulingMessages.set(e.involvedObject.name, e.message ?? '');
+  for (const e of events)
+    if (e.reason === 'FailedScheduling' && e.involvedObject.name !== undefined)
+      failedSchedulingMessages.set(e.involvedObject.name, e.message ?? '');
   return {
     bound: pods.filter((p) => p.spec?.nodeName !== undefined).length,
     pending: pods.filter((p) => p.spec?.nodeName === undefined).map((p) => p.metadata?.name ?? ''),

@@ -11,8 +11,24 @@
 import t, { type Test } from 'tap';
 import * as k8s from '@kubernetes/client-node';
 import { e2eGate, model, startControlPlane, waitFor } from '../harness/control-plane.ts';
-import { EXTENDER_NS, EXTENDER_SA, TestProvisioner, applyManifests, serviceAccountToken, startKubeExtender, tokenKubeConfig, waitReady } from './kube-fixtures.ts';
-import { FakeAgents, GiB, burstOutcome, extenderSchedulerConfig, localNvmeClass, statefulSet } from './burst-fixtures.ts';
+import {
+  EXTENDER_NS,
+  EXTENDER_SA,
+  TestProvisioner,
+  applyManifests,
+  serviceAccountToken,
+  startKubeExtender,
+  tokenKubeConfig,
+  waitReady,
+} from './kube-fixtures.ts';
+import {
+  FakeAgents,
+  GiB,
+  burstOutcome,
+  extenderSchedulerConfig,
+  localNvmeClass,
+  statefulSet,
+} from './burst-fixtures.ts';
 
 t.setTimeout(600_000);
 const gate = e2eGate(t);
@@ -40,11 +56,17 @@ async function burst(t: Test, provisionalTtl: string, guarded: boolean): Promise
   await admin.makeApiClient(k8s.StorageV1Api).createStorageClass({ body: localNvmeClass('local-nvme') });
   const provisioner = new TestProvisioner(admin, 'local-nvme');
   const agents = new FakeAgents(admin, FREE, CAPACITY, provisioner, 2_000);
-  t.teardown(() => { provisioner.stop(); agents.stop(); });
+  t.teardown(() => {
+    provisioner.stop();
+    agents.stop();
+  });
   await agents.publishAll();
 
   const token = await serviceAccountToken(admin, EXTENDER_NS, EXTENDER_SA);
-  const ext = await startKubeExtender(tokenKubeConfig(cp, token), { 'nvme-storage-classes': 'local-nvme', 'provisional-ttl': provisionalTtl });
+  const ext = await startKubeExtender(tokenKubeConfig(cp, token), {
+    'nvme-storage-classes': 'local-nvme',
+    'provisional-ttl': provisionalTtl,
+  });
   t.teardown(() => ext.close());
   await waitReady(ext);
   await waitFor(() => ext.running.deps.store.size === NODES.length, { description: 'all reports in the extender' });
@@ -53,14 +75,22 @@ async function burst(t: Test, provisionalTtl: string, guarded: boolean): Promise
   const core = admin.makeApiClient(k8s.CoreV1Api);
   await core.createNamespace({ body: model<k8s.V1Namespace>({ metadata: { name: 'burst' } }) });
   const startedAt = Date.now();
-  await admin.makeApiClient(k8s.AppsV1Api).createNamespacedStatefulSet({ namespace: 'burst', body: statefulSet('db', PODS, 'local-nvme', '100Gi') });
+  await admin
+    .makeApiClient(k8s.AppsV1Api)
+    .createNamespacedStatefulSet({ namespace: 'burst', body: statefulSet('db', PODS, 'local-nvme', '100Gi') });
 
   // Settled: every pod is either bound (PreBind done, so its claim is bound) or has been refused with an event.
-  const outcome = await waitFor(async () => {
-    const o = await burstOutcome(admin, 'burst');
-    const settled = o.bound + o.pending.length === PODS && o.pending.every((p) => o.failedSchedulingMessages.has(p)) && provisioner.provisioned.length >= o.bound;
-    return settled && o.bound + o.pending.length === PODS ? o : null;
-  }, { timeoutMs: 180_000, intervalMs: 500, description: 'the burst to settle' });
+  const outcome = await waitFor(
+    async () => {
+      const o = await burstOutcome(admin, 'burst');
+      const settled =
+        o.bound + o.pending.length === PODS &&
+        o.pending.every((p) => o.failedSchedulingMessages.has(p)) &&
+        provisioner.provisioned.length >= o.bound;
+      return settled && o.bound + o.pending.length === PODS ? o : null;
+    },
+    { timeoutMs: 180_000, intervalMs: 500, description: 'the burst to settle' },
+  );
   const settledMs = Date.now() - startedAt;
   // Refused pods wait for kube-scheduler to retry them, which it does on a cluster event (or after its 5-minute
   // flush). Nudge it with Node label changes, as any real cluster's churn would, until the room is used up or
@@ -72,19 +102,33 @@ async function burst(t: Test, provisionalTtl: string, guarded: boolean): Promise
   let final = await burstOutcome(admin, 'burst');
   while (final.bound < ROOM && Date.now() < nudgeUntil) {
     nudges++;
-    for (const n of NODES) await core2.patchNode({ name: n, body: { metadata: { labels: { 'berth.e2e/nudge': String(nudges) } } } }, k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch));
+    for (const n of NODES)
+      await core2.patchNode(
+        { name: n, body: { metadata: { labels: { 'berth.e2e/nudge': String(nudges) } } } },
+        k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
+      );
     await new Promise((r) => setTimeout(r, 3_000));
     final = await burstOutcome(admin, 'burst');
   }
 
-  const overcommitted = [...final.claimedByNode].filter(([node, claimed]) => claimed > (FREE.get(node) ?? 0)).map(([node, claimed]) => `${node} ${claimed / GiB}Gi`);
+  const overcommitted = [...final.claimedByNode]
+    .filter(([node, claimed]) => claimed > (FREE.get(node) ?? 0))
+    .map(([node, claimed]) => `${node} ${claimed / GiB}Gi`);
   if (guarded) {
     t.ok(final.bound <= ROOM, `at most ${ROOM} pods land (${final.bound} bound)`);
     t.equal(final.bound, ROOM, `and, once retried, all ${ROOM} places are used (${nudges} nudges)`);
     for (const [node, claimed] of final.claimedByNode) {
-      t.ok(claimed <= (FREE.get(node) ?? 0), `${node}: claimed ${claimed / GiB}Gi ≤ reported free ${(FREE.get(node) ?? 0) / GiB}Gi`);
+      t.ok(
+        claimed <= (FREE.get(node) ?? 0),
+        `${node}: claimed ${claimed / GiB}Gi ≤ reported free ${(FREE.get(node) ?? 0) / GiB}Gi`,
+      );
     }
-    for (const p of final.pending) t.match(final.failedSchedulingMessages.get(p) ?? '', /needs 100Gi NVMe/, `${p} stays Pending with berth's reason`);
+    for (const p of final.pending)
+      t.match(
+        final.failedSchedulingMessages.get(p) ?? '',
+        /needs 100Gi NVMe/,
+        `${p} stays Pending with berth's reason`,
+      );
   }
   t.equal(final.bound + final.pending.length, PODS, 'every pod is accounted for');
   t.comment(`overcommitted nodes: ${overcommitted.length === 0 ? 'none' : overcommitted.join(', ')}`);
@@ -92,11 +136,22 @@ async function burst(t: Test, provisionalTtl: string, guarded: boolean): Promise
   const stats = ext.kube.state.ledger.stats();
   const race = ext.kube.state.raceStats();
   const windows = [...race.windowsMs].sort((a, b) => a - b);
-  t.comment(`provisional-ttl=${provisionalTtl}: ${final.bound}/${PODS} bound (room ${ROOM}), first pass settled in ${settledMs} ms with ${outcome.bound} bound; ${nudges} retry nudges`);
-  t.comment(`ledger: reserved ${JSON.stringify(stats.reserved)}, released ${JSON.stringify(stats.released)}, provisional ${JSON.stringify(stats.provisional)}, in flight now ${stats.inFlight}, max in flight ${stats.maxInFlight}`);
-  t.comment(`race: placements seen on a held node ${race.hits}, elsewhere ${race.misses}, without a hold ${race.unheld}; prioritize→placement observed p50 ${percentile(windows, 50)} ms, p99 ${percentile(windows, 99)} ms, max ${windows.at(-1) ?? 0} ms`);
-  t.comment(`claimed per node (Gi): ${JSON.stringify(Object.fromEntries([...final.claimedByNode].map(([n, b]) => [n, b / GiB])))}; fake agent publishes ${agents.publishes}`);
-  t.ok(stats.reserved['selected-node'] >= final.bound, 'every placed claim was reserved from its selected-node annotation');
+  t.comment(
+    `provisional-ttl=${provisionalTtl}: ${final.bound}/${PODS} bound (room ${ROOM}), first pass settled in ${settledMs} ms with ${outcome.bound} bound; ${nudges} retry nudges`,
+  );
+  t.comment(
+    `ledger: reserved ${JSON.stringify(stats.reserved)}, released ${JSON.stringify(stats.released)}, provisional ${JSON.stringify(stats.provisional)}, in flight now ${stats.inFlight}, max in flight ${stats.maxInFlight}`,
+  );
+  t.comment(
+    `race: placements seen on a held node ${race.hits}, elsewhere ${race.misses}, without a hold ${race.unheld}; prioritize→placement observed p50 ${percentile(windows, 50)} ms, p99 ${percentile(windows, 99)} ms, max ${windows.at(-1) ?? 0} ms`,
+  );
+  t.comment(
+    `claimed per node (Gi): ${JSON.stringify(Object.fromEntries([...final.claimedByNode].map(([n, b]) => [n, b / GiB])))}; fake agent publishes ${agents.publishes}`,
+  );
+  t.ok(
+    stats.reserved['selected-node'] >= final.bound,
+    'every placed claim was reserved from its selected-node annotation',
+  );
   t.equal(race.hits + race.misses + race.unheld >= final.bound, true, 'every placement was observed');
 }
 

@@ -35,7 +35,17 @@ export async function applyManifests(kc: k8s.KubeConfig, files: readonly string[
   }
   if (files.includes('crd/nodereports.yaml')) {
     const custom = kc.makeApiClient(k8s.CustomObjectsApi);
-    await waitFor(() => custom.listClusterCustomObject({ group: NODE_REPORT_GROUP, version: NODE_REPORT_VERSION, plural: NODE_REPORT_PLURAL }).then(() => true), { description: 'the NodeReport CRD to be served' });
+    await waitFor(
+      () =>
+        custom
+          .listClusterCustomObject({
+            group: NODE_REPORT_GROUP,
+            version: NODE_REPORT_VERSION,
+            plural: NODE_REPORT_PLURAL,
+          })
+          .then(() => true),
+      { description: 'the NodeReport CRD to be served' },
+    );
   }
 }
 
@@ -52,28 +62,53 @@ export function tokenKubeConfig(cp: ControlPlane, token: string, server: string 
 }
 
 /** A pod object standing for a DaemonSet pod already bound to `node` (no kubelet runs it). */
-export async function placeholderPod(kc: k8s.KubeConfig, namespace: string, name: string, serviceAccount: string, node: string): Promise<k8s.V1Pod> {
+export async function placeholderPod(
+  kc: k8s.KubeConfig,
+  namespace: string,
+  name: string,
+  serviceAccount: string,
+  node: string,
+): Promise<k8s.V1Pod> {
   const core = kc.makeApiClient(k8s.CoreV1Api);
   return core.createNamespacedPod({
     namespace,
     body: model<k8s.V1Pod>({
       metadata: { name },
-      spec: { serviceAccountName: serviceAccount, nodeName: node, containers: [{ name: 'c', image: 'registry.k8s.io/pause:3.10' }] },
+      spec: {
+        serviceAccountName: serviceAccount,
+        nodeName: node,
+        containers: [{ name: 'c', image: 'registry.k8s.io/pause:3.10' }],
+      },
     }),
   });
 }
 
 /** TokenRequest for a service account; bound to `pod` it carries the pod's node in the node-name claim. */
-export async function serviceAccountToken(kc: k8s.KubeConfig, namespace: string, sa: string, opts: { pod?: k8s.V1Pod; audiences?: string[] } = {}): Promise<string> {
+export async function serviceAccountToken(
+  kc: k8s.KubeConfig,
+  namespace: string,
+  sa: string,
+  opts: { pod?: k8s.V1Pod; audiences?: string[] } = {},
+): Promise<string> {
   const core = kc.makeApiClient(k8s.CoreV1Api);
   const pod = opts.pod;
   const tr = await core.createNamespacedServiceAccountToken({
-    namespace, name: sa,
+    namespace,
+    name: sa,
     body: model<k8s.AuthenticationV1TokenRequest>({
       spec: {
         expirationSeconds: 3600,
         ...(opts.audiences ? { audiences: opts.audiences } : { audiences: [] }),
-        ...(pod ? { boundObjectRef: { apiVersion: 'v1', kind: 'Pod', name: pod.metadata?.name ?? '', uid: pod.metadata?.uid ?? '' } } : {}),
+        ...(pod
+          ? {
+              boundObjectRef: {
+                apiVersion: 'v1',
+                kind: 'Pod',
+                name: pod.metadata?.name ?? '',
+                uid: pod.metadata?.uid ?? '',
+              },
+            }
+          : {}),
       },
     }),
   });
@@ -90,19 +125,35 @@ export interface KubeExtender {
 
 /** An extender replica in this process, with its Kubernetes side attached, as `berth extender --kube` runs it. */
 export async function startKubeExtender(kc: k8s.KubeConfig, raw: RawOptions = {}): Promise<KubeExtender> {
-  const parsed = parseExtenderConfig({ listen: '127.0.0.1:0', 'shutdown-delay': '0s', 'report-ttl': '10m', kube: true, ...raw });
+  const parsed = parseExtenderConfig({
+    listen: '127.0.0.1:0',
+    'shutdown-delay': '0s',
+    'report-ttl': '10m',
+    kube: true,
+    ...raw,
+  });
   if (!parsed.ok) throw new Error(describeProblems(parsed.problems));
   const config = parsed.value;
   if (config.kube === null) throw new Error('kube options missing');
   const kube = await createKubeSide(config, config.kube, { kubeConfig: kc });
-  const running = await startExtender(config, { cluster: kube.cluster, authenticateReport: kube.authenticateReport, onClose: () => kube.close(), logger: false });
+  const running = await startExtender(config, {
+    cluster: kube.cluster,
+    authenticateReport: kube.authenticateReport,
+    onClose: () => kube.close(),
+    logger: false,
+  });
   const logs: string[] = [];
-  kube.attach(running.deps.store, running.deps.metrics.registry, (level, msg, fields) => { logs.push(`${level} ${msg} ${JSON.stringify(fields)}`); });
+  kube.attach(running.deps.store, running.deps.metrics.registry, (level, msg, fields) => {
+    logs.push(`${level} ${msg} ${JSON.stringify(fields)}`);
+  });
   return { running, kube, close: () => running.close() };
 }
 
 export async function waitReady(ext: KubeExtender, timeoutMs = 30_000): Promise<void> {
-  await waitFor(async () => (await fetch(`${ext.running.url}/readyz`)).status === 200, { timeoutMs, description: `${ext.running.url} to be ready` });
+  await waitFor(async () => (await fetch(`${ext.running.url}/readyz`)).status === 200, {
+    timeoutMs,
+    description: `${ext.running.url} to be ready`,
+  });
 }
 
 /** What a kube-scheduler filter/prioritize body looks like for a pod (nodeCacheCapable: true). */
@@ -131,7 +182,9 @@ export class TestProvisioner {
   constructor(kc: k8s.KubeConfig, storageClass: string, intervalMs = 100) {
     this.#core = kc.makeApiClient(k8s.CoreV1Api);
     this.#storageClass = storageClass;
-    this.#timer = setInterval(() => { void this.#tick(); }, intervalMs);
+    this.#timer = setInterval(() => {
+      void this.#tick();
+    }, intervalMs);
   }
 
   stop(): void {
@@ -146,19 +199,40 @@ export class TestProvisioner {
       for (const pvc of claims.items) {
         const node = pvc.metadata?.annotations?.[SELECTED_NODE];
         const key = `${pvc.metadata?.namespace ?? ''}/${pvc.metadata?.name ?? ''}`;
-        if (node === undefined || pvc.spec?.storageClassName !== this.#storageClass || pvc.spec.volumeName || this.#done.has(key)) continue;
+        if (
+          node === undefined ||
+          pvc.spec?.storageClassName !== this.#storageClass ||
+          pvc.spec.volumeName ||
+          this.#done.has(key)
+        )
+          continue;
         const storage = pvc.spec.resources?.requests?.['storage'] ?? '1Gi';
         await this.#core.createPersistentVolume({
           body: model<k8s.V1PersistentVolume>({
-            metadata: { name: `pv-${pvc.metadata?.uid ?? key.replace('/', '-')}`, annotations: { 'pv.kubernetes.io/provisioned-by': 'berth-e2e-provisioner' } },
+            metadata: {
+              name: `pv-${pvc.metadata?.uid ?? key.replace('/', '-')}`,
+              annotations: { 'pv.kubernetes.io/provisioned-by': 'berth-e2e-provisioner' },
+            },
             spec: {
               capacity: { storage },
               accessModes: ['ReadWriteOnce'],
               persistentVolumeReclaimPolicy: 'Delete',
               storageClassName: this.#storageClass,
               local: { path: `/mnt/nvme/${key.replace('/', '-')}` },
-              claimRef: { apiVersion: 'v1', kind: 'PersistentVolumeClaim', namespace: pvc.metadata?.namespace ?? '', name: pvc.metadata?.name ?? '', uid: pvc.metadata?.uid ?? '' },
-              nodeAffinity: { required: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: [node] }] }] } },
+              claimRef: {
+                apiVersion: 'v1',
+                kind: 'PersistentVolumeClaim',
+                namespace: pvc.metadata?.namespace ?? '',
+                name: pvc.metadata?.name ?? '',
+                uid: pvc.metadata?.uid ?? '',
+              },
+              nodeAffinity: {
+                required: {
+                  nodeSelectorTerms: [
+                    { matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: [node] }] },
+                  ],
+                },
+              },
             },
           }),
         });

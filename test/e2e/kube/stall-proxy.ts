@@ -64,7 +64,11 @@ export class StallProxy {
       a.destroy();
       b.destroy();
     }
-    await new Promise<void>((resolve) => this.#server.close(() => { resolve(); }));
+    await new Promise<void>((resolve) =>
+      this.#server.close(() => {
+        resolve();
+      }),
+    );
   }
 
   #pause([a, b]: [Socket, Socket]): void {

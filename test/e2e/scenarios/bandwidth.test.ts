@@ -25,9 +25,14 @@ const NODES = [
   { name: 'slow-2', zone: 'zone-b', net: 'slow', speed: 1 * Gbps, rx: 0.1 * Gbps, tx: 0.2 * Gbps },
   { name: 'virtual', zone: 'zone-c', net: 'unknown', speed: null, rx: 0, tx: 0 },
 ] as const;
-const headroom = (n: (typeof NODES)[number]): number | null => (n.speed === null ? null : n.speed - Math.max(n.rx, n.tx));
+const headroom = (n: (typeof NODES)[number]): number | null =>
+  n.speed === null ? null : n.speed - Math.max(n.rx, n.tx);
 const onlySlowNodes: V1Affinity = {
-  nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'net', operator: 'In', values: ['slow'] }] }] } },
+  nodeAffinity: {
+    requiredDuringSchedulingIgnoredDuringExecution: {
+      nodeSelectorTerms: [{ matchExpressions: [{ key: 'net', operator: 'In', values: ['slow'] }] }],
+    },
+  },
 };
 const REPLICAS = 6;
 
@@ -54,12 +59,21 @@ for (const mode of MODES) {
       placements.push(await pods.bound(`stream-${i}`));
     }
     t.comment(`10G pods placed on: ${placements.join(', ')}`);
-    t.same(placements.filter((n) => !enough.has(n)), [], `all ${REPLICAS} 10G pods are on nodes with at least 10G headroom`);
+    t.same(
+      placements.filter((n) => !enough.has(n)),
+      [],
+      `all ${REPLICAS} 10G pods are on nodes with at least 10G headroom`,
+    );
     const rejected = sumSamples(await berth.metrics(), 'berth_filter_rejections_total', { reason: 'bandwidth' });
-    t.ok(rejected >= 2 * REPLICAS, `berth rejected the two 1G nodes for every 10G pod (${rejected} bandwidth rejections)`);
+    t.ok(
+      rejected >= 2 * REPLICAS,
+      `berth rejected the two 1G nodes for every 10G pod (${rejected} bandwidth rejections)`,
+    );
 
     // Control: a pod whose need the 1G nodes meet goes there (when told to), so only the 10G need kept them off.
-    await pods.create(scenarioPod('light', { marker, annotations: { 'berth.io/min-bandwidth': '500M' }, affinity: onlySlowNodes }));
+    await pods.create(
+      scenarioPod('light', { marker, annotations: { 'berth.io/min-bandwidth': '500M' }, affinity: onlySlowNodes }),
+    );
     const lightNode = await pods.bound('light');
     t.match(lightNode, /^slow-/, `a 500M pod restricted to the 1G nodes is placed (${lightNode})`);
 
@@ -69,7 +83,10 @@ for (const mode of MODES) {
     const slowMessage = slow.events.at(-1) ?? '';
     t.comment(`FailedScheduling: ${slowMessage}`);
     const slowHeadroom = formatBitRate(headroom(NODES[2]) ?? 0);
-    t.ok(slowMessage.includes(`2 needs 10Gbit/s bandwidth, ${slowHeadroom} headroom on eth0`), 'both 1G nodes are refused with their headroom');
+    t.ok(
+      slowMessage.includes(`2 needs 10Gbit/s bandwidth, ${slowHeadroom} headroom on eth0`),
+      'both 1G nodes are refused with their headroom',
+    );
     t.equal(await pods.nodeOf('heavy-on-slow'), undefined, 'the 10G pod is not bound to a 1G node');
 
     // No node has 40G of headroom: every reason shows, including the NIC without a known speed.
@@ -78,7 +95,13 @@ for (const mode of MODES) {
     const heavyMessage = heavy.events.at(-1) ?? '';
     t.comment(`FailedScheduling: ${heavyMessage}`);
     t.match(heavyMessage, new RegExp(`^0/${NODES.length} nodes are available: `), 'the event counts every node');
-    t.ok(heavyMessage.includes(`needs 40Gbit/s bandwidth, ${formatBitRate(headroom(NODES[0]) ?? 0)} headroom on eth0`), 'the 25G node is refused with its headroom');
-    t.ok(heavyMessage.includes('needs 40Gbit/s bandwidth, link speed of eth0 unknown'), 'the node whose NIC reports no speed is refused as unknown');
+    t.ok(
+      heavyMessage.includes(`needs 40Gbit/s bandwidth, ${formatBitRate(headroom(NODES[0]) ?? 0)} headroom on eth0`),
+      'the 25G node is refused with its headroom',
+    );
+    t.ok(
+      heavyMessage.includes('needs 40Gbit/s bandwidth, link speed of eth0 unknown'),
+      'the node whose NIC reports no speed is refused as unknown',
+    );
   });
 }

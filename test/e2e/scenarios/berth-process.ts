@@ -28,8 +28,12 @@ export class Berth {
     this.port = port;
     this.url = `http://127.0.0.1:${port}`;
     // process.execPath is the Node 24 running tap; bin/berth.js runs the TypeScript sources.
-    this.process = new ManagedProcess('berth extender', process.execPath,
-      [berthBin, 'extender', '--listen', `127.0.0.1:${port}`, '--shutdown-delay', '0s', ...args], logPath);
+    this.process = new ManagedProcess(
+      'berth extender',
+      process.execPath,
+      [berthBin, 'extender', '--listen', `127.0.0.1:${port}`, '--shutdown-delay', '0s', ...args],
+      logPath,
+    );
   }
 
   /** Starts the process and resolves once /healthz answers 200; returns the milliseconds that took. */
@@ -39,9 +43,13 @@ export class Berth {
     for (;;) {
       const exited = this.process.describeExit();
       if (exited !== undefined) throw new Error(`${exited} before answering /healthz\n${this.process.tail(20)}`);
-      const ok = await fetch(`${this.url}/healthz`, { signal: AbortSignal.timeout(1_000) }).then((r) => r.ok, () => false);
+      const ok = await fetch(`${this.url}/healthz`, { signal: AbortSignal.timeout(1_000) }).then(
+        (r) => r.ok,
+        () => false,
+      );
       if (ok) return performance.now() - startedAt;
-      if (performance.now() - startedAt > timeoutMs) throw new Error(`berth did not answer /healthz within ${timeoutMs} ms\n${this.process.tail(20)}`);
+      if (performance.now() - startedAt > timeoutMs)
+        throw new Error(`berth did not answer /healthz within ${timeoutMs} ms\n${this.process.tail(20)}`);
       await sleep(20);
     }
   }
@@ -60,12 +68,15 @@ export class Berth {
   /** Stand-in for the agents' HTTP push: POST /v1/reports with every report in one batch. */
   async pushReports(reports: readonly NodeReport[]): Promise<void> {
     const res = await fetch(`${this.url}/v1/reports`, {
-      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ items: reports }),
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ items: reports }),
     });
     const text = await res.text();
     if (res.status !== 200) throw new Error(`POST /v1/reports answered ${res.status}: ${text}`);
     const body = JSON.parse(text) as { accepted: number };
-    if (body.accepted !== reports.length) throw new Error(`POST /v1/reports accepted ${body.accepted} of ${reports.length}: ${text}`);
+    if (body.accepted !== reports.length)
+      throw new Error(`POST /v1/reports accepted ${body.accepted} of ${reports.length}: ${text}`);
   }
 
   async metrics(): Promise<string> {
@@ -100,7 +111,10 @@ export async function startBerth(t: Lifecycle, dir: string, args: readonly strin
   const berth = new Berth(await freePort(), args, join(dir, `berth-${Date.now()}.log`));
   t.teardown(async () => {
     await berth.stop();
-    if (!t.passing()) process.stderr.write(`\n# berth extender log (${berth.process.logPath}), last 40 lines:\n${berth.process.tail(40)}\n`);
+    if (!t.passing())
+      process.stderr.write(
+        `\n# berth extender log (${berth.process.logPath}), last 40 lines:\n${berth.process.tail(40)}\n`,
+      );
   });
   await berth.start();
   return berth;
@@ -124,7 +138,9 @@ function readBody(req: IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => { resolve(Buffer.concat(chunks).toString('utf8')); });
+    req.on('end', () => {
+      resolve(Buffer.concat(chunks).toString('utf8'));
+    });
     req.on('error', reject);
   });
 }
@@ -144,26 +160,36 @@ export async function startWireTap(t: Lifecycle, target: string): Promise<WireTa
     const path = req.url ?? '/';
     try {
       const upstream = await fetch(`${target}${path}`, {
-        method: req.method ?? 'POST', headers: { 'content-type': req.headers['content-type'] ?? 'application/json' },
+        method: req.method ?? 'POST',
+        headers: { 'content-type': req.headers['content-type'] ?? 'application/json' },
         ...(req.method === 'GET' || req.method === 'HEAD' ? {} : { body }),
       });
       const text = await upstream.text();
       exchanges.push({ path, request: parseJson(body), status: upstream.status, response: parseJson(text) });
-      res.writeHead(upstream.status, { 'content-type': upstream.headers.get('content-type') ?? 'application/json' }).end(text);
+      res
+        .writeHead(upstream.status, { 'content-type': upstream.headers.get('content-type') ?? 'application/json' })
+        .end(text);
     } catch (e) {
       exchanges.push({ path, request: parseJson(body), status: 502, response: String(e) });
       res.writeHead(502).end();
     }
   };
-  const server: Server = createServer((req, res) => { void handle(req, res); });
+  const server: Server = createServer((req, res) => {
+    void handle(req, res);
+  });
   const port = await freePort();
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, '127.0.0.1', resolve);
   });
-  t.teardown(() => new Promise<void>((resolve) => {
-    server.closeAllConnections();
-    server.close(() => { resolve(); });
-  }));
+  t.teardown(
+    () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => {
+          resolve();
+        });
+      }),
+  );
   return { url: `http://127.0.0.1:${port}`, exchanges };
 }

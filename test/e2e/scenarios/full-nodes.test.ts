@@ -19,7 +19,14 @@ import t from 'tap';
 import type { V1Pod } from '@kubernetes/client-node';
 import { e2eGate, model, startControlPlane } from '../harness/control-plane.ts';
 import { startBerth, startWireTap } from './berth-process.ts';
-import { PodWatch, StandInAgents, loadShippedConfig, scenarioPod, schedulerConfig, schedulerConfigWithoutBerth } from './scenario.ts';
+import {
+  PodWatch,
+  StandInAgents,
+  loadShippedConfig,
+  scenarioPod,
+  schedulerConfig,
+  schedulerConfigWithoutBerth,
+} from './scenario.ts';
 
 t.setTimeout(300_000);
 const gate = e2eGate(t);
@@ -38,10 +45,17 @@ t.test('load-driven placement with and without berth, in both node modes', { ski
   await agents.push(berth);
   const pods = new PodWatch(cp.kubeConfig());
   // Already running on busy (bound directly, as a DaemonSet pod would be): three quarters of its CPU and memory.
-  await pods.create(model<V1Pod>({
-    metadata: { name: 'ballast' },
-    spec: { nodeName: 'busy', containers: [{ name: 'app', image: 'registry.k8s.io/pause:3.10', resources: { requests: { cpu: '6', memory: '24Gi' } } }] },
-  }));
+  await pods.create(
+    model<V1Pod>({
+      metadata: { name: 'ballast' },
+      spec: {
+        nodeName: 'busy',
+        containers: [
+          { name: 'app', image: 'registry.k8s.io/pause:3.10', resources: { requests: { cpu: '6', memory: '24Gi' } } },
+        ],
+      },
+    }),
+  );
 
   const run = async (schedulerYaml: string): Promise<string[]> => {
     await cp.restartScheduler(schedulerYaml);
@@ -53,7 +67,8 @@ t.test('load-driven placement with and without berth, in both node modes', { ski
     await pods.forceDelete('run=app');
     return placed;
   };
-  const summary = (placed: readonly string[]): string => `${placed.filter((n) => n === 'busy').length} of ${placed.length} on busy (${placed.join(', ')})`;
+  const summary = (placed: readonly string[]): string =>
+    `${placed.filter((n) => n === 'busy').length} of ${placed.length} on busy (${placed.join(', ')})`;
 
   const without = await run(schedulerConfigWithoutBerth(shipped));
   t.comment(`without berth: ${summary(without)}`);
@@ -63,24 +78,36 @@ t.test('load-driven placement with and without berth, in both node modes', { ski
 
   const full = await run(schedulerConfig(shipped, { url: berth.url, nodeCacheCapable: false }));
   t.comment(`berth, nodeCacheCapable: false: ${summary(full)}`);
-  t.ok(full.includes('busy') && !without.includes('busy'),
-    'with full nodes, v1.36.3 scores the returned nodes as empty and some pods land on the busy node (kubernetes#141781, as the README says)');
+  t.ok(
+    full.includes('busy') && !without.includes('busy'),
+    'with full nodes, v1.36.3 scores the returned nodes as empty and some pods land on the busy node (kubernetes#141781, as the README says)',
+  );
 });
 
-t.test('full-node requests to a berth without --accept-full-nodes: 400, and the pod waits', { skip: gate.skip }, async (t) => {
-  const shipped = await loadShippedConfig();
-  const cp = await startControlPlane(t);
-  const berth = await startBerth(t, cp.dir);
-  const wire = await startWireTap(t, berth.url);
-  await cp.createNode('node-1');
-  await cp.createNode('node-2');
-  await cp.startScheduler(schedulerConfig(shipped, { url: wire.url, nodeCacheCapable: false }));
-  const pods = new PodWatch(cp.kubeConfig());
-  await pods.create(scenarioPod('refused', { marker: shipped.marker }));
-  const { events } = await pods.refused('refused', 'SchedulerError');
-  t.comment(`FailedScheduling: ${events.at(-1) ?? ''}`);
-  t.ok(events.some((m) => m.includes('code 400')), 'kube-scheduler reports the failed filter call with its status');
-  const answer = JSON.stringify(wire.exchanges.find((e) => e.path.endsWith('/filter'))?.response ?? null);
-  t.ok(answer.includes('nodeCacheCapable: true') && answer.includes('--accept-full-nodes'), `berth's 400 says what to change: ${answer}`);
-  t.equal(await pods.nodeOf('refused'), undefined, 'the pod is not placed (ignorable: false)');
-});
+t.test(
+  'full-node requests to a berth without --accept-full-nodes: 400, and the pod waits',
+  { skip: gate.skip },
+  async (t) => {
+    const shipped = await loadShippedConfig();
+    const cp = await startControlPlane(t);
+    const berth = await startBerth(t, cp.dir);
+    const wire = await startWireTap(t, berth.url);
+    await cp.createNode('node-1');
+    await cp.createNode('node-2');
+    await cp.startScheduler(schedulerConfig(shipped, { url: wire.url, nodeCacheCapable: false }));
+    const pods = new PodWatch(cp.kubeConfig());
+    await pods.create(scenarioPod('refused', { marker: shipped.marker }));
+    const { events } = await pods.refused('refused', 'SchedulerError');
+    t.comment(`FailedScheduling: ${events.at(-1) ?? ''}`);
+    t.ok(
+      events.some((m) => m.includes('code 400')),
+      'kube-scheduler reports the failed filter call with its status',
+    );
+    const answer = JSON.stringify(wire.exchanges.find((e) => e.path.endsWith('/filter'))?.response ?? null);
+    t.ok(
+      answer.includes('nodeCacheCapable: true') && answer.includes('--accept-full-nodes'),
+      `berth's 400 says what to change: ${answer}`,
+    );
+    t.equal(await pods.nodeOf('refused'), undefined, 'the pod is not placed (ignorable: false)');
+  },
+);

@@ -17,24 +17,39 @@ import type { V1Affinity } from '@kubernetes/client-node';
 import { isRecord } from '../../../lib/core/check.ts';
 import { e2eGate, startControlPlane } from '../harness/control-plane.ts';
 import { startBerth, startWireTap, type Exchange } from './berth-process.ts';
-import { MODES, PodWatch, StandInAgents, loadShippedConfig, scenarioPod, schedulerConfig, schedulerConfigWithoutBerth } from './scenario.ts';
+import {
+  MODES,
+  PodWatch,
+  StandInAgents,
+  loadShippedConfig,
+  scenarioPod,
+  schedulerConfig,
+  schedulerConfigWithoutBerth,
+} from './scenario.ts';
 
 t.setTimeout(300_000);
 const gate = e2eGate(t);
 
-const TIERS = [['gold', 100], ['silver', 50], ['bronze', 10]] as const;
+const TIERS = [
+  ['gold', 100],
+  ['silver', 50],
+  ['bronze', 10],
+] as const;
 const PODS = 10;
 const preferTiers: V1Affinity = {
   nodeAffinity: {
     preferredDuringSchedulingIgnoredDuringExecution: TIERS.map(([tier, weight]) => ({
-      weight, preference: { matchExpressions: [{ key: 'tier', operator: 'In', values: [tier] }] },
+      weight,
+      preference: { matchExpressions: [{ key: 'tier', operator: 'In', values: [tier] }] },
     })),
   },
 };
 
 function nodeNames(nodes: unknown): string[] | null {
   if (!isRecord(nodes) || !Array.isArray(nodes['items'])) return null;
-  return nodes['items'].map((n: unknown) => (isRecord(n) && isRecord(n['metadata']) ? String(n['metadata']['name']) : '?'));
+  return nodes['items'].map((n: unknown) =>
+    isRecord(n) && isRecord(n['metadata']) ? String(n['metadata']['name']) : '?',
+  );
 }
 
 /** The candidate nodes of a request, or the passing nodes of a filter answer, in either node mode. */
@@ -87,30 +102,75 @@ for (const mode of MODES) {
       const r = e.response;
       const asked = names(e.request);
       const passed = names(r);
-      const ok = e.status === 200 && isRecord(r) && asked !== null && passed !== null && JSON.stringify(passed) === JSON.stringify(asked)
-        && isEmptyMap(r['FailedNodes']) && isEmptyMap(r['FailedAndUnresolvableNodes']) && (r['Error'] ?? '') === '';
+      const ok =
+        e.status === 200 &&
+        isRecord(r) &&
+        asked !== null &&
+        passed !== null &&
+        JSON.stringify(passed) === JSON.stringify(asked) &&
+        isEmptyMap(r['FailedNodes']) &&
+        isEmptyMap(r['FailedAndUnresolvableNodes']) &&
+        (r['Error'] ?? '') === '';
       return ok ? [] : [JSON.stringify(r).slice(0, 300)];
     });
-    t.same(filterProblems, [], 'every filter answer passed every candidate, the node without a report included, and failed none');
+    t.same(
+      filterProblems,
+      [],
+      'every filter answer passed every candidate, the node without a report included, and failed none',
+    );
     if (!mode.nodeCacheCapable) {
-      const altered = filters.filter((e) => isRecord(e.request) && isRecord(e.response)
-        && JSON.stringify(e.request['Nodes']) !== JSON.stringify(e.response['Nodes']));
+      const altered = filters.filter(
+        (e) =>
+          isRecord(e.request) &&
+          isRecord(e.response) &&
+          JSON.stringify(e.request['Nodes']) !== JSON.stringify(e.response['Nodes']),
+      );
       t.equal(altered.length, 0, 'full-nodes answers return the Node objects exactly as sent');
     }
-    t.ok(prioritizes.length > 0, `prioritize was called (${prioritizes.length} times, for the pods with at least two feasible nodes)`);
-    const scored = prioritizes.filter((e) => e.status !== 200 || !Array.isArray(e.response)
-      || e.response.some((h: unknown) => !isRecord(h) || h['Score'] !== 0));
-    t.same(scored.map((e) => e.response), [], 'every prioritize answer gave no score (an empty list, or zeros)');
-    t.equal(filters.filter((e) => names(e.request)?.includes('plain')).length, PODS, 'the node without a report was offered every time');
+    t.ok(
+      prioritizes.length > 0,
+      `prioritize was called (${prioritizes.length} times, for the pods with at least two feasible nodes)`,
+    );
+    const scored = prioritizes.filter(
+      (e) =>
+        e.status !== 200 ||
+        !Array.isArray(e.response) ||
+        e.response.some((h: unknown) => !isRecord(h) || h['Score'] !== 0),
+    );
+    t.same(
+      scored.map((e) => e.response),
+      [],
+      'every prioritize answer gave no score (an empty list, or zeros)',
+    );
+    t.equal(
+      filters.filter((e) => names(e.request)?.includes('plain')).length,
+      PODS,
+      'the node without a report was offered every time',
+    );
 
     // Pods without the marker are never sent to berth, even with berth annotations (and no report fits 500Gi).
-    const before = { filter: await berth.requestCount('filter'), prioritize: await berth.requestCount('prioritize'), wire: wire.exchanges.length };
-    t.equal(before.filter, PODS, 'berth\'s own /metrics counts the same filter calls as the proxy saw');
+    const before = {
+      filter: await berth.requestCount('filter'),
+      prioritize: await berth.requestCount('prioritize'),
+      wire: wire.exchanges.length,
+    };
+    t.equal(before.filter, PODS, "berth's own /metrics counts the same filter calls as the proxy saw");
     await pods.create(scenarioPod('unmarked', {}));
     await pods.create(scenarioPod('unmarked-with-needs', { annotations: { 'berth.io/nvme-capacity': '500Gi' } }));
     t.ok(await pods.bound('unmarked'), 'a pod without the marker is bound');
-    t.ok(await pods.bound('unmarked-with-needs'), 'a pod with berth annotations but no marker is bound too (not opted in)');
-    const after = { filter: await berth.requestCount('filter'), prioritize: await berth.requestCount('prioritize'), wire: wire.exchanges.length };
-    t.same(after, before, 'kube-scheduler sent neither pod to berth (berth_extender_request_duration_seconds_count unchanged)');
+    t.ok(
+      await pods.bound('unmarked-with-needs'),
+      'a pod with berth annotations but no marker is bound too (not opted in)',
+    );
+    const after = {
+      filter: await berth.requestCount('filter'),
+      prioritize: await berth.requestCount('prioritize'),
+      wire: wire.exchanges.length,
+    };
+    t.same(
+      after,
+      before,
+      'kube-scheduler sent neither pod to berth (berth_extender_request_duration_seconds_count unchanged)',
+    );
   });
 }

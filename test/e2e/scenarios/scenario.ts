@@ -5,7 +5,15 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CoreV1Api, V1PodStatus, type KubeConfig, type V1Affinity, type V1OwnerReference, type V1Pod, type V1PodCondition } from '@kubernetes/client-node';
+import {
+  CoreV1Api,
+  V1PodStatus,
+  type KubeConfig,
+  type V1Affinity,
+  type V1OwnerReference,
+  type V1Pod,
+  type V1PodCondition,
+} from '@kubernetes/client-node';
 import { parse, stringify } from 'yaml';
 import { isRecord } from '../../../lib/core/check.ts';
 import type { NodeReport } from '../../../lib/core/report.ts';
@@ -45,7 +53,8 @@ export interface ShippedConfig {
 export async function loadShippedConfig(): Promise<ShippedConfig> {
   const doc = record(parse(await readFile(SHIPPED_SCHEDULER_CONFIG, 'utf8')), 'the document');
   const extenders = doc['extenders'];
-  if (!Array.isArray(extenders) || extenders.length !== 1) throw new Error(`${SHIPPED_SCHEDULER_CONFIG}: expected exactly one extender`);
+  if (!Array.isArray(extenders) || extenders.length !== 1)
+    throw new Error(`${SHIPPED_SCHEDULER_CONFIG}: expected exactly one extender`);
   const extender = record(extenders[0], 'extenders[0]');
   const managed = extender['managedResources'];
   const first: unknown = Array.isArray(managed) ? managed[0] : undefined;
@@ -89,10 +98,12 @@ export function schedulerConfigWithoutBerth(shipped: ShippedConfig): string {
   const doc = structuredClone(shipped.doc);
   delete doc['extenders'];
   doc['leaderElection'] = { leaderElect: false };
-  doc['profiles'] = [{
-    schedulerName: 'default-scheduler',
-    pluginConfig: [{ name: 'NodeResourcesFit', args: { ignoredResources: [shipped.marker] } }],
-  }];
+  doc['profiles'] = [
+    {
+      schedulerName: 'default-scheduler',
+      pluginConfig: [{ name: 'NodeResourcesFit', args: { ignoredResources: [shipped.marker] } }],
+    },
+  ];
   return stringify(doc);
 }
 
@@ -143,16 +154,24 @@ export interface PodOptions {
 
 export function scenarioPod(name: string, o: PodOptions = {}): V1Pod {
   return model<V1Pod>({
-    metadata: { name, labels: o.labels ?? {}, annotations: o.annotations ?? {}, ...(o.ownerReferences ? { ownerReferences: o.ownerReferences } : {}) },
+    metadata: {
+      name,
+      labels: o.labels ?? {},
+      annotations: o.annotations ?? {},
+      ...(o.ownerReferences ? { ownerReferences: o.ownerReferences } : {}),
+    },
     spec: {
-      containers: [{
-        name: 'app', image: 'registry.k8s.io/pause:3.10',
-        resources: {
-          requests: { cpu: '100m', memory: '64Mi' },
-          // The README's opt-in: one container carries the marker as a limit (its request defaults to it).
-          ...(o.marker === undefined ? {} : { limits: { [o.marker]: '1' } }),
+      containers: [
+        {
+          name: 'app',
+          image: 'registry.k8s.io/pause:3.10',
+          resources: {
+            requests: { cpu: '100m', memory: '64Mi' },
+            // The README's opt-in: one container carries the marker as a limit (its request defaults to it).
+            ...(o.marker === undefined ? {} : { limits: { [o.marker]: '1' } }),
+          },
         },
-      }],
+      ],
       ...(o.affinity ? { affinity: o.affinity } : {}),
       ...(o.nodeSelector ? { nodeSelector: o.nodeSelector } : {}),
     },
@@ -179,7 +198,11 @@ export class PodWatch {
 
   /** The node kube-scheduler bound the pod to. */
   async bound(name: string, timeoutMs = 30_000): Promise<string> {
-    return waitFor(() => this.nodeOf(name), { timeoutMs, intervalMs: 50, description: `kube-scheduler to bind ${name}` });
+    return waitFor(() => this.nodeOf(name), {
+      timeoutMs,
+      intervalMs: 50,
+      description: `kube-scheduler to bind ${name}`,
+    });
   }
 
   async scheduledCondition(name: string): Promise<V1PodCondition | undefined> {
@@ -188,18 +211,28 @@ export class PodWatch {
   }
 
   /** Waits for PodScheduled=False with `reason` (Unschedulable or SchedulerError) and a FailedScheduling event. */
-  async refused(name: string, reason: string, timeoutMs = 30_000): Promise<{ condition: V1PodCondition; events: string[] }> {
-    return waitFor(async () => {
-      const condition = await this.scheduledCondition(name);
-      if (condition?.status !== 'False' || condition.reason !== reason) return null;
-      const events = await this.failedScheduling(name);
-      return events.length > 0 ? { condition, events } : null;
-    }, { timeoutMs, intervalMs: 100, description: `${name} to be refused with PodScheduled=False reason ${reason}` });
+  async refused(
+    name: string,
+    reason: string,
+    timeoutMs = 30_000,
+  ): Promise<{ condition: V1PodCondition; events: string[] }> {
+    return waitFor(
+      async () => {
+        const condition = await this.scheduledCondition(name);
+        if (condition?.status !== 'False' || condition.reason !== reason) return null;
+        const events = await this.failedScheduling(name);
+        return events.length > 0 ? { condition, events } : null;
+      },
+      { timeoutMs, intervalMs: 100, description: `${name} to be refused with PodScheduled=False reason ${reason}` },
+    );
   }
 
   /** Messages of the pod's FailedScheduling events, oldest first. */
   async failedScheduling(name: string): Promise<string[]> {
-    const events = await this.core.listNamespacedEvent({ namespace: this.namespace, fieldSelector: `involvedObject.name=${name},reason=FailedScheduling` });
+    const events = await this.core.listNamespacedEvent({
+      namespace: this.namespace,
+      fieldSelector: `involvedObject.name=${name},reason=FailedScheduling`,
+    });
     return events.items.map((e) => e.message ?? '');
   }
 
@@ -210,8 +243,11 @@ export class PodWatch {
   async markRunning(name: string): Promise<void> {
     const pod = await this.core.readNamespacedPod({ name, namespace: this.namespace });
     const now = new Date();
-    const conditions = (pod.status?.conditions ?? []).filter((c) => c.type !== 'Ready' && c.type !== 'ContainersReady' && c.type !== 'Initialized');
-    for (const type of ['Initialized', 'ContainersReady', 'Ready']) conditions.push(model<V1PodCondition>({ type, status: 'True', lastTransitionTime: now }));
+    const conditions = (pod.status?.conditions ?? []).filter(
+      (c) => c.type !== 'Ready' && c.type !== 'ContainersReady' && c.type !== 'Initialized',
+    );
+    for (const type of ['Initialized', 'ContainersReady', 'Ready'])
+      conditions.push(model<V1PodCondition>({ type, status: 'True', lastTransitionTime: now }));
     pod.status ??= new V1PodStatus();
     pod.status.phase = 'Running';
     pod.status.conditions = conditions;
@@ -223,6 +259,9 @@ export class PodWatch {
   async forceDelete(labelSelector?: string): Promise<void> {
     const which = labelSelector === undefined ? {} : { labelSelector };
     await this.core.deleteCollectionNamespacedPod({ namespace: this.namespace, gracePeriodSeconds: 0, ...which });
-    await waitFor(async () => (await this.core.listNamespacedPod({ namespace: this.namespace, ...which })).items.length === 0, { description: 'pods to be deleted' });
+    await waitFor(
+      async () => (await this.core.listNamespacedPod({ namespace: this.namespace, ...which })).items.length === 0,
+      { description: 'pods to be deleted' },
+    );
   }
 }

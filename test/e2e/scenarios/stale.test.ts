@@ -13,7 +13,7 @@ t.setTimeout(180_000);
 const gate = e2eGate(t);
 
 const TTL = '3s';
-const FREE = { 'quiet': 900, 'steady-1': 400, 'steady-2': 400 } as const;
+const FREE = { quiet: 900, 'steady-1': 400, 'steady-2': 400 } as const;
 const nvme = { 'berth.io/nvme-capacity': '100Gi' };
 
 t.test('a node whose agent went silent is avoided, and used again once it reports', { skip: gate.skip }, async (t) => {
@@ -26,8 +26,12 @@ t.test('a node whose agent went silent is avoided, and used again once it report
     agents.set(node, { pools: [['nvme0', free, 1000]] });
   }
   const alive = new Set(Object.keys(FREE));
-  const heartbeat = setInterval(() => { void agents.push(berth, [...alive]).catch(() => undefined); }, 1_000);
-  t.teardown(() => { clearInterval(heartbeat); });
+  const heartbeat = setInterval(() => {
+    void agents.push(berth, [...alive]).catch(() => undefined);
+  }, 1_000);
+  t.teardown(() => {
+    clearInterval(heartbeat);
+  });
   await agents.push(berth);
   await cp.startScheduler(schedulerConfig(shipped, { url: berth.url }));
   const pods = new PodWatch(cp.kubeConfig());
@@ -37,7 +41,10 @@ t.test('a node whose agent went silent is avoided, and used again once it report
   t.equal(await pods.bound('before'), 'quiet', 'while it reports, the node with the most free NVMe is preferred');
 
   alive.delete('quiet');
-  await waitFor(async () => sumSamples(await berth.metrics(), 'berth_reports', { state: 'stale' }) === 1, { timeoutMs: 15_000, description: 'quiet\'s report to go stale' });
+  await waitFor(async () => sumSamples(await berth.metrics(), 'berth_reports', { state: 'stale' }) === 1, {
+    timeoutMs: 15_000,
+    description: "quiet's report to go stale",
+  });
   const placed: string[] = [];
   for (let i = 0; i < 4; i++) {
     await pods.create(scenarioPod(`during-${i}`, { marker, annotations: nvme }));
@@ -45,22 +52,40 @@ t.test('a node whose agent went silent is avoided, and used again once it report
   }
   t.comment(`with quiet silent: ${placed.join(', ')}`);
   t.notOk(placed.includes('quiet'), 'no pod with needs lands on the node whose report is stale');
-  await pods.create(scenarioPod('pinned', { marker, annotations: nvme, nodeSelector: { 'kubernetes.io/hostname': 'quiet' } }));
+  await pods.create(
+    scenarioPod('pinned', { marker, annotations: nvme, nodeSelector: { 'kubernetes.io/hostname': 'quiet' } }),
+  );
   const refused = await pods.refused('pinned', 'Unschedulable');
-  t.ok(refused.events.at(-1)?.includes(`report stale (older than ${TTL})`), 'a pod that may only go there is refused with "report stale"');
+  t.ok(
+    refused.events.at(-1)?.includes(`report stale (older than ${TTL})`),
+    'a pod that may only go there is refused with "report stale"',
+  );
   await pods.create(scenarioPod('no-needs', { marker, nodeSelector: { 'kubernetes.io/hostname': 'quiet' } }));
   t.equal(await pods.bound('no-needs'), 'quiet', 'a pod without needs is not affected by the stale report');
 
   alive.add('quiet');
-  await waitFor(async () => sumSamples(await berth.metrics(), 'berth_reports', { state: 'fresh' }) === 3, { timeoutMs: 15_000, description: 'quiet to report again' });
+  await waitFor(async () => sumSamples(await berth.metrics(), 'berth_reports', { state: 'fresh' }) === 3, {
+    timeoutMs: 15_000,
+    description: 'quiet to report again',
+  });
   await pods.create(scenarioPod('after', { marker, annotations: nvme }));
   t.equal(await pods.bound('after'), 'quiet', 'once it reports again, it is preferred again');
-  t.equal(await pods.bound('pinned'), 'quiet', 'and the pod waiting for it is placed (retried on the cluster events above)');
+  t.equal(
+    await pods.bound('pinned'),
+    'quiet',
+    'and the pod waiting for it is placed (retried on the cluster events above)',
+  );
 
   alive.clear();
-  const unready = await waitFor(async () => {
-    const res = await fetch(`${berth.url}/readyz`);
-    return res.status === 503 ? (await res.json() as { reasons: string[] }).reasons : null;
-  }, { timeoutMs: 15_000, description: 'berth to report not ready' });
-  t.ok(unready.some((r) => r.includes('node reports are stale')), `with every agent silent berth is not ready: ${unready.join('; ')}`);
+  const unready = await waitFor(
+    async () => {
+      const res = await fetch(`${berth.url}/readyz`);
+      return res.status === 503 ? ((await res.json()) as { reasons: string[] }).reasons : null;
+    },
+    { timeoutMs: 15_000, description: 'berth to report not ready' },
+  );
+  t.ok(
+    unready.some((r) => r.includes('node reports are stale')),
+    `with every agent silent berth is not ready: ${unready.join('; ')}`,
+  );
 });

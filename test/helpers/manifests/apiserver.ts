@@ -33,23 +33,41 @@ export class ApiClient {
   send(method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<ApiResponse> {
     const payload = body === undefined ? undefined : JSON.stringify(body);
     return new Promise((resolve, reject) => {
-      const req = request({
-        host: this.#server.hostname, port: this.#server.port, path, method, ca: this.#ca, timeout: 30_000,
-        headers: { authorization: `Bearer ${this.#token}`, accept: 'application/json', ...(payload === undefined ? {} : { 'content-type': contentType }) },
-      }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          let parsed: unknown = text;
-          try { parsed = JSON.parse(text); } catch { /* not JSON: keep the text */ }
-          const raw = res.headers.warning;
-          const list: string[] = Array.isArray(raw) ? raw : raw === undefined ? [] : [raw];
-          const warnings = list.map((w) => w.replace(/^299 - "?|"$/g, ''));
-          resolve({ status: res.statusCode ?? 0, body: parsed, warnings });
-        });
+      const req = request(
+        {
+          host: this.#server.hostname,
+          port: this.#server.port,
+          path,
+          method,
+          ca: this.#ca,
+          timeout: 30_000,
+          headers: {
+            authorization: `Bearer ${this.#token}`,
+            accept: 'application/json',
+            ...(payload === undefined ? {} : { 'content-type': contentType }),
+          },
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => {
+            const text = Buffer.concat(chunks).toString('utf8');
+            let parsed: unknown = text;
+            try {
+              parsed = JSON.parse(text);
+            } catch {
+              /* not JSON: keep the text */
+            }
+            const raw = res.headers.warning;
+            const list: string[] = Array.isArray(raw) ? raw : raw === undefined ? [] : [raw];
+            const warnings = list.map((w) => w.replace(/^299 - "?|"$/g, ''));
+            resolve({ status: res.statusCode ?? 0, body: parsed, warnings });
+          });
+        },
+      );
+      req.on('timeout', () => {
+        req.destroy(new Error(`${method} ${path} timed out`));
       });
-      req.on('timeout', () => { req.destroy(new Error(`${method} ${path} timed out`)); });
       req.on('error', reject);
       req.end(payload);
     });
@@ -59,8 +77,11 @@ export class ApiClient {
   async resourceFor(apiVersion: string, kind: string): Promise<ResourceInfo | null> {
     if (!this.#discovery.has(apiVersion)) {
       const res = await this.send('GET', apiVersion.includes('/') ? `/apis/${apiVersion}` : `/api/${apiVersion}`);
-      const list = res.status === 200 && isRecord(res.body) && Array.isArray(res.body['resources']) ? res.body['resources'] : null;
-      const resources = list?.filter(isRecord).map((r) => ({ plural: String(r['name']), namespaced: r['namespaced'] === true, kind: String(r['kind']) }));
+      const list =
+        res.status === 200 && isRecord(res.body) && Array.isArray(res.body['resources']) ? res.body['resources'] : null;
+      const resources = list
+        ?.filter(isRecord)
+        .map((r) => ({ plural: String(r['name']), namespaced: r['namespaced'] === true, kind: String(r['kind']) }));
       // Subresources (pods/status) share the kind; only the plain resource is wanted.
       this.#discovery.set(apiVersion, resources?.filter((r) => !r.plural.includes('/')) ?? null);
     }
@@ -100,5 +121,7 @@ export class ApiClient {
 
 /** The apiserver's message from a failed response, for assertion output. */
 export function failureMessage(res: ApiResponse): string {
-  return isRecord(res.body) && typeof res.body['message'] === 'string' ? res.body['message'] : JSON.stringify(res.body).slice(0, 500);
+  return isRecord(res.body) && typeof res.body['message'] === 'string'
+    ? res.body['message']
+    : JSON.stringify(res.body).slice(0, 500);
 }

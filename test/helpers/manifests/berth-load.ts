@@ -17,23 +17,46 @@ export function fleetReports(step: number): NodeReport[] {
     const wave = Math.sin(step / 6 + i);
     const free = node === 'small-d' ? 40 + 10 * wave : 600 - 40 * i + 60 * wave;
     const load = node === 'busy-e' ? 22 + wave : 3 + 2 * wave;
-    const peers = FLEET.filter((p) => p !== node).map((p, j) => [p, Math.round((node === 'far-f' || p === 'far-f' ? 900 : 120 + 40 * j) * (1 + 0.2 * Math.abs(wave)))] as const);
+    const peers = FLEET.filter((p) => p !== node).map(
+      (p, j) =>
+        [p, Math.round((node === 'far-f' || p === 'far-f' ? 900 : 120 + 40 * j) * (1 + 0.2 * Math.abs(wave)))] as const,
+    );
     return report(node, {
-      zone: i < 3 ? 'zone-a' : 'zone-b', pools: [['nvme0', Math.max(1, Math.round(free)), 1000]], sequence: step + 1, instance: `load-${node}`,
-      nics: [{ name: 'eth0', speedBps: 25 * Gbps, rxBps: (load / 2) * Gbps, txBps: (load / 2) * Gbps }], peers,
+      zone: i < 3 ? 'zone-a' : 'zone-b',
+      pools: [['nvme0', Math.max(1, Math.round(free)), 1000]],
+      sequence: step + 1,
+      instance: `load-${node}`,
+      nics: [{ name: 'eth0', speedBps: 25 * Gbps, rxBps: (load / 2) * Gbps, txBps: (load / 2) * Gbps }],
+      peers,
     });
   });
 }
 
 /** Writes the fleet as NodeReport objects (object, then status), as berth agents do with server-side apply. */
-export async function applyNodeReports(api: ApiClient, reports: readonly NodeReport[], owners: ReadonlyMap<string, string>): Promise<void> {
+export async function applyNodeReports(
+  api: ApiClient,
+  reports: readonly NodeReport[],
+  owners: ReadonlyMap<string, string>,
+): Promise<void> {
   for (const r of reports) {
     const obj = nodeReportObject(r, { name: r.node, uid: owners.get(r.node) ?? '' });
-    const res = await api.apply({ apiVersion: obj.apiVersion, kind: obj.kind, metadata: obj.metadata }, { dryRun: false });
-    if (res.status >= 300) throw new Error(`NodeReport ${r.node}: HTTP ${res.status} ${JSON.stringify(res.body).slice(0, 300)}`);
+    const res = await api.apply(
+      { apiVersion: obj.apiVersion, kind: obj.kind, metadata: obj.metadata },
+      { dryRun: false },
+    );
+    if (res.status >= 300)
+      throw new Error(`NodeReport ${r.node}: HTTP ${res.status} ${JSON.stringify(res.body).slice(0, 300)}`);
     const query = 'fieldManager=berth-agent&force=true&fieldValidation=Strict';
-    const status = await api.send('PATCH', `/apis/${obj.apiVersion}/nodereports/${r.node}/status?${query}`, { apiVersion: obj.apiVersion, kind: obj.kind, metadata: { name: r.node }, status: obj.status }, 'application/apply-patch+yaml');
-    if (status.status >= 300) throw new Error(`NodeReport ${r.node} status: HTTP ${status.status} ${JSON.stringify(status.body).slice(0, 300)}`);
+    const status = await api.send(
+      'PATCH',
+      `/apis/${obj.apiVersion}/nodereports/${r.node}/status?${query}`,
+      { apiVersion: obj.apiVersion, kind: obj.kind, metadata: { name: r.node }, status: obj.status },
+      'application/apply-patch+yaml',
+    );
+    if (status.status >= 300)
+      throw new Error(
+        `NodeReport ${r.node} status: HTTP ${status.status} ${JSON.stringify(status.body).slice(0, 300)}`,
+      );
   }
 }
 
@@ -43,7 +66,11 @@ const PODS: readonly PodMaker[] = [
   () => pod({ 'berth.io/nvme-capacity': '100Gi' }, { name: 'db-0', ownerUid: 'sts-db' }),
   () => pod({ 'berth.io/nvme-capacity': '700Gi' }, { name: 'big-0' }),
   () => pod({ 'berth.io/min-bandwidth': '20G' }, { name: 'stream-0' }),
-  () => pod({ 'berth.io/nvme-capacity': '50Gi', 'berth.io/max-peer-latency': '300us', 'berth.io/peers': 'app=kv' }, { name: 'kv-1', labels: { app: 'kv' } }),
+  () =>
+    pod(
+      { 'berth.io/nvme-capacity': '50Gi', 'berth.io/max-peer-latency': '300us', 'berth.io/peers': 'app=kv' },
+      { name: 'kv-1', labels: { app: 'kv' } },
+    ),
   () => pod({}, { name: 'web-0' }),
 ];
 
@@ -53,7 +80,12 @@ export interface LoadResult {
 }
 
 /** Calls filter and prioritize on every base URL until `untilMs`, about every `everyMs`, plus one malformed body in 40. */
-export async function driveVerbs(baseUrls: readonly string[], prefix: string, untilMs: number, everyMs = 40): Promise<LoadResult> {
+export async function driveVerbs(
+  baseUrls: readonly string[],
+  prefix: string,
+  untilMs: number,
+  everyMs = 40,
+): Promise<LoadResult> {
   const random = seededRandom(7);
   let requests = 0;
   let failures = 0;

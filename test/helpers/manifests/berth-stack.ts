@@ -48,11 +48,17 @@ export async function startKubeExtender(cp: ControlPlane): Promise<KubeExtender>
     }
   }
   const nodeUids = new Map<string, string>();
-  for (const node of FLEET) nodeUids.set(node, (await cp.createNode(node, { cpu: '16', memory: '64Gi' })).metadata?.uid ?? '');
+  for (const node of FLEET)
+    nodeUids.set(node, (await cp.createNode(node, { cpu: '16', memory: '64Gi' })).metadata?.uid ?? '');
   const parsed = config({ kube: true, kubeconfig: await cp.writeKubeconfig(EXTENDER_SA_USER) });
   const { createKubeSide } = await import('../../../server/kube/kube-side.ts');
   const kube = await createKubeSide(parsed.value, parsed.value.kube ?? failNoKube());
-  const extender = await startExtender(parsed.value, { cluster: kube.cluster, authenticateReport: kube.authenticateReport, onClose: () => kube.close(), logger: false });
+  const extender = await startExtender(parsed.value, {
+    cluster: kube.cluster,
+    authenticateReport: kube.authenticateReport,
+    onClose: () => kube.close(),
+    logger: false,
+  });
   kube.attach(extender.deps.store, extender.deps.metrics.registry, () => undefined);
   return { extender, api, nodeUids };
 }
@@ -64,7 +70,10 @@ function failNoKube(): never {
 async function established(api: ApiClient, crd: KubeObject): Promise<void> {
   for (let i = 0; i < 100; i++) {
     const res = await api.get(crd);
-    const conds = isRecord(res.body) && isRecord(res.body['status']) && Array.isArray(res.body['status']['conditions']) ? res.body['status']['conditions'] : [];
+    const conds =
+      isRecord(res.body) && isRecord(res.body['status']) && Array.isArray(res.body['status']['conditions'])
+        ? res.body['status']['conditions']
+        : [];
     if (conds.some((c) => isRecord(c) && c['type'] === 'Established' && c['status'] === 'True')) {
       const spec = crd['spec'] as { group: string; versions: { name: string }[] };
       for (const v of spec.versions) api.forget(`${spec.group}/${v.name}`);
@@ -81,14 +90,43 @@ export async function startAgentPair(extender: string, poolDir: string): Promise
   const probe = { 'agent-a': `127.0.0.1:${String(pa)}`, 'agent-b': `127.0.0.1:${String(pb)}` };
   const agents: RunningAgent[] = [];
   for (const [node, listen] of Object.entries(probe)) {
-    const peers = Object.entries(probe).filter(([n]) => n !== node).map(([n, a]) => `${n}=${a}`).join(',');
+    const peers = Object.entries(probe)
+      .filter(([n]) => n !== node)
+      .map(([n, a]) => `${n}=${a}`)
+      .join(',');
     // Quiet: the agents' JSON log lines would land in the TAP stream; failures show up as missing panel data.
     const warnings: string[] = [];
-    agents.push(await startAgent({
-      extender, hostname: node, env: {}, deps: realDeps({ info: () => undefined, warn: (msg) => { if (warnings.push(msg) <= 3) process.stderr.write(`# agent ${node}: ${msg}\n`); } }),
-      args: ['--node', node, '--pool', `scratch=mount:${poolDir}`, '--probe-listen', listen, '--peers', peers,
-        '--metrics-listen', '127.0.0.1:0', '--interval', '1s', '--heartbeat', '2s', '--probe-count', '5'],
-    }));
+    agents.push(
+      await startAgent({
+        extender,
+        hostname: node,
+        env: {},
+        deps: realDeps({
+          info: () => undefined,
+          warn: (msg) => {
+            if (warnings.push(msg) <= 3) process.stderr.write(`# agent ${node}: ${msg}\n`);
+          },
+        }),
+        args: [
+          '--node',
+          node,
+          '--pool',
+          `scratch=mount:${poolDir}`,
+          '--probe-listen',
+          listen,
+          '--peers',
+          peers,
+          '--metrics-listen',
+          '127.0.0.1:0',
+          '--interval',
+          '1s',
+          '--heartbeat',
+          '2s',
+          '--probe-count',
+          '5',
+        ],
+      }),
+    );
   }
   return agents;
 }

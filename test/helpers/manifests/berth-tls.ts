@@ -33,16 +33,28 @@ export async function opensslVersion(): Promise<string | null> {
 export async function generateCerts(dir: string): Promise<GeneratedCerts> {
   await run('bash', [join(REPO, 'scripts', 'gen-certs.sh'), dir], { env: { ...process.env, BERTH_CERT_DAYS: '2' } });
   return {
-    dir, ca: join(dir, 'ca.crt'), serverCert: join(dir, 'extender.crt'), serverKey: join(dir, 'extender.key'),
-    clientCert: join(dir, 'control-plane', 'scheduler-client.crt'), clientKey: join(dir, 'control-plane', 'scheduler-client.key'),
+    dir,
+    ca: join(dir, 'ca.crt'),
+    serverCert: join(dir, 'extender.crt'),
+    serverKey: join(dir, 'extender.key'),
+    clientCert: join(dir, 'control-plane', 'scheduler-client.crt'),
+    clientKey: join(dir, 'control-plane', 'scheduler-client.key'),
   };
 }
 
 /** berth's extender on 127.0.0.1 with the generated server certificate, requiring client certificates from the CA. */
-export async function startTlsExtender(certs: GeneratedCerts, extra: Record<string, string> = {}): Promise<RunningExtender> {
+export async function startTlsExtender(
+  certs: GeneratedCerts,
+  extra: Record<string, string> = {},
+): Promise<RunningExtender> {
   const config = parseExtenderConfig({
-    listen: '127.0.0.1:0', 'tls-cert': certs.serverCert, 'tls-key': certs.serverKey, 'tls-client-ca': certs.ca,
-    'shutdown-delay': '0s', 'log-level': 'warn', ...extra,
+    listen: '127.0.0.1:0',
+    'tls-cert': certs.serverCert,
+    'tls-key': certs.serverKey,
+    'tls-client-ca': certs.ca,
+    'shutdown-delay': '0s',
+    'log-level': 'warn',
+    ...extra,
   });
   if (!config.ok) throw new Error(JSON.stringify(config.problems));
   return startExtender(config.value, { logger: false });
@@ -58,7 +70,10 @@ interface SchedulerConfigDoc {
  * (berth on loopback; the path stays), the certificate files, and optionally the kubeconfig. serverName is kept, so
  * kube-scheduler still verifies the certificate against the Service name gen-certs.sh put in it.
  */
-export function testSchedulerConfig(text: string, opts: { extenderUrl: string; ca: string; cert: string; key: string; kubeconfig?: string }): string {
+export function testSchedulerConfig(
+  text: string,
+  opts: { extenderUrl: string; ca: string; cert: string; key: string; kubeconfig?: string },
+): string {
   const config = parse(text) as SchedulerConfigDoc;
   const extender = config.extenders[0];
   if (extender === undefined || config.extenders.length !== 1) throw new Error('expected exactly one extender');
@@ -67,7 +82,8 @@ export function testSchedulerConfig(text: string, opts: { extenderUrl: string; c
   shipped.host = local.host;
   extender.urlPrefix = shipped.toString().replace(/\/$/, '');
   Object.assign(extender.tlsConfig, { caFile: opts.ca, certFile: opts.cert, keyFile: opts.key });
-  if (opts.kubeconfig !== undefined) config.clientConnection = { ...config.clientConnection, kubeconfig: opts.kubeconfig };
+  if (opts.kubeconfig !== undefined)
+    config.clientConnection = { ...config.clientConnection, kubeconfig: opts.kubeconfig };
   return stringify(config);
 }
 
@@ -75,6 +91,11 @@ export function testSchedulerConfig(text: string, opts: { extenderUrl: string; c
 export async function answered(extender: RunningExtender, verb: string): Promise<number> {
   const metric = await extender.deps.metrics.requestDuration.get();
   return metric.values
-    .filter((v) => v.metricName === 'berth_extender_request_duration_seconds_count' && v.labels['verb'] === verb && v.labels['code'] === '200')
+    .filter(
+      (v) =>
+        v.metricName === 'berth_extender_request_duration_seconds_count' &&
+        v.labels['verb'] === verb &&
+        v.labels['code'] === '200',
+    )
     .reduce((sum, v) => sum + v.value, 0);
 }

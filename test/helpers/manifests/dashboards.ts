@@ -40,13 +40,20 @@ export interface Dashboard {
   readonly title: string;
   readonly schemaVersion: number;
   readonly panels: readonly Panel[];
-  readonly templating: { readonly list: readonly { readonly type: string; readonly name: string; readonly query?: unknown }[] };
+  readonly templating: {
+    readonly list: readonly { readonly type: string; readonly name: string; readonly query?: unknown }[];
+  };
   readonly [key: string]: unknown;
 }
 
 export async function loadDashboards(): Promise<{ file: string; dashboard: Dashboard }[]> {
   const files = (await readdir(DASHBOARDS_DIR)).filter((f) => f.endsWith('.json')).sort();
-  return Promise.all(files.map(async (file) => ({ file, dashboard: JSON.parse(await readFile(join(DASHBOARDS_DIR, file), 'utf8')) as Dashboard })));
+  return Promise.all(
+    files.map(async (file) => ({
+      file,
+      dashboard: JSON.parse(await readFile(join(DASHBOARDS_DIR, file), 'utf8')) as Dashboard,
+    })),
+  );
 }
 
 /** Every panel, rows' collapsed children included, rows themselves excluded. */
@@ -98,10 +105,16 @@ function exposedNames(metrics: readonly unknown[]): string[] {
 /** Everything berth exports: the extender's registry with the Kubernetes side registered on it, and the agent's. */
 export function berthMetricNames(): Set<string> {
   const extender = createExtenderMetrics({ rows: () => [] }, Date.now);
-  const state = new ClusterState({ match: { classes: [], provisioners: [] }, ledger: { ttlMs: 60_000, provisionalTtlMs: 0, clockSkewMs: 0 } });
+  const state = new ClusterState({
+    match: { classes: [], provisioners: [] },
+    ledger: { ttlMs: 60_000, provisionalTtlMs: 0, clockSkewMs: 0 },
+  });
   registerKubeMetrics(extender.registry, { informers: () => [], state, now: Date.now });
   const agent = new AgentMetrics({ defaultMetrics: true });
-  const names = new Set([...exposedNames(extender.registry.getMetricsAsArray()), ...exposedNames(agent.registry.getMetricsAsArray())]);
+  const names = new Set([
+    ...exposedNames(extender.registry.getMetricsAsArray()),
+    ...exposedNames(agent.registry.getMetricsAsArray()),
+  ]);
   // Registries hold metric objects; clear them so default-metric collectors do not keep timers alive.
   for (const r of [extender.registry, agent.registry] as Registry[]) r.clear();
   return names;

@@ -51,7 +51,9 @@ function schemaErrors(model: ModelClass, data: Record<string, unknown>): SchemaE
 
 /** Schema violations, as "path message" lines; empty when the object is valid. */
 export function schemaProblems(model: ModelClass, o: KubeObject): string[] {
-  return schemaErrors(model, o).map((e) => `${e.instancePath === '' ? '/' : e.instancePath} ${e.message ?? 'is invalid'}`);
+  return schemaErrors(model, o).map(
+    (e) => `${e.instancePath === '' ? '/' : e.instancePath} ${e.message ?? 'is invalid'}`,
+  );
 }
 
 const pointerPart = (k: string): string => k.replaceAll('~', '~0').replaceAll('/', '~1');
@@ -66,7 +68,9 @@ export function unknownFields(model: ModelClass, o: KubeObject): string[] {
   const clone = structuredClone(o) as Record<string, unknown>;
   const walk = (node: unknown, path: string): void => {
     if (Array.isArray(node)) {
-      node.forEach((item, i) => { walk(item, `${path}/${i}`); });
+      node.forEach((item, i) => {
+        walk(item, `${path}/${i}`);
+      });
       return;
     }
     if (!isRecord(node)) return;
@@ -74,7 +78,9 @@ export function unknownFields(model: ModelClass, o: KubeObject): string[] {
       const keyPath = `${path}/${pointerPart(key)}`;
       const saved = node[key];
       node[key] = probe;
-      const hit = schemaErrors(model, clone).some((e) => e.instancePath === keyPath || e.instancePath.startsWith(`${keyPath}/`));
+      const hit = schemaErrors(model, clone).some(
+        (e) => e.instancePath === keyPath || e.instancePath.startsWith(`${keyPath}/`),
+      );
       node[key] = saved;
       if (!hit) unknown.push(keyPath);
       else walk(saved, keyPath);

@@ -47,16 +47,27 @@ export class Prometheus {
   static async start(binary: string, dir: string, jobs: readonly ScrapeJob[]): Promise<Prometheus> {
     const config = {
       global: { scrape_interval: '1s', scrape_timeout: '900ms', evaluation_interval: '1s' },
-      scrape_configs: jobs.map((j) => ({ job_name: j.job, static_configs: j.targets.map((x) => ({ targets: [x.address], labels: x.labels })) })),
+      scrape_configs: jobs.map((j) => ({
+        job_name: j.job,
+        static_configs: j.targets.map((x) => ({ targets: [x.address], labels: x.labels })),
+      })),
     };
     const configPath = join(dir, 'prometheus.yml');
     await writeFile(configPath, stringify(config));
     const [port] = await freePorts(1);
     const address = `127.0.0.1:${String(port)}`;
-    const proc = new ManagedProcess('prometheus', binary, [
-      `--config.file=${configPath}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=${address}`,
-      '--storage.tsdb.retention.time=1h', '--log.level=warn',
-    ], join(dir, 'prometheus.log'));
+    const proc = new ManagedProcess(
+      'prometheus',
+      binary,
+      [
+        `--config.file=${configPath}`,
+        `--storage.tsdb.path=${join(dir, 'data')}`,
+        `--web.listen-address=${address}`,
+        '--storage.tsdb.retention.time=1h',
+        '--log.level=warn',
+      ],
+      join(dir, 'prometheus.log'),
+    );
     proc.start();
     const prom = new Prometheus(`http://${address}`, proc);
     for (let i = 0; ; i++) {
@@ -89,8 +100,12 @@ export class Prometheus {
 
   /** Targets and their scrape health, to explain a panel without data. */
   async targetHealth(): Promise<string[]> {
-    const res = (await (await fetch(`${this.url}/api/v1/targets`)).json()) as { data: { activeTargets: { scrapeUrl: string; health: string; lastError: string }[] } };
-    return res.data.activeTargets.map((x) => `${x.scrapeUrl} ${x.health}${x.lastError === '' ? '' : ` (${x.lastError})`}`);
+    const res = (await (await fetch(`${this.url}/api/v1/targets`)).json()) as {
+      data: { activeTargets: { scrapeUrl: string; health: string; lastError: string }[] };
+    };
+    return res.data.activeTargets.map(
+      (x) => `${x.scrapeUrl} ${x.health}${x.lastError === '' ? '' : ` (${x.lastError})`}`,
+    );
   }
 
   stop(): Promise<unknown> {

@@ -12,7 +12,11 @@ import { parseAllDocuments } from 'yaml';
 export const REPO = fileURLToPath(new URL('../../..', import.meta.url));
 export const MANIFESTS = join(REPO, 'manifests');
 
-export type KubeObject = Record<string, unknown> & { apiVersion: string; kind: string; metadata: Record<string, unknown> };
+export type KubeObject = Record<string, unknown> & {
+  apiVersion: string;
+  kind: string;
+  metadata: Record<string, unknown>;
+};
 
 export interface LoadedObject {
   /** Where the object comes from, e.g. "manifests/extender/deployment.yaml:14" or "configMapGenerator berth-dashboards". */
@@ -25,7 +29,12 @@ export function isRecord(v: unknown): v is Record<string, unknown> {
 }
 
 function asKubeObject(v: unknown, where: string): KubeObject {
-  if (!isRecord(v) || typeof v['apiVersion'] !== 'string' || typeof v['kind'] !== 'string' || !isRecord(v['metadata'])) {
+  if (
+    !isRecord(v) ||
+    typeof v['apiVersion'] !== 'string' ||
+    typeof v['kind'] !== 'string' ||
+    !isRecord(v['metadata'])
+  ) {
     throw new Error(`${where}: not a Kubernetes object (apiVersion, kind and metadata are required)`);
   }
   return v as KubeObject;
@@ -61,17 +70,22 @@ const IMAGE_KEYS = new Set(['name', 'newName', 'newTag']);
 
 function onlyKeys(v: Record<string, unknown>, allowed: ReadonlySet<string>, where: string): void {
   const extra = Object.keys(v).filter((k) => !allowed.has(k));
-  if (extra.length > 0) throw new Error(`${where}: ${extra.join(', ')} not supported by test/manifests/render.ts; teach it or drop the field`);
+  if (extra.length > 0)
+    throw new Error(
+      `${where}: ${extra.join(', ')} not supported by test/manifests/render.ts; teach it or drop the field`,
+    );
 }
 
 function stringList(v: unknown, where: string): string[] {
-  if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) throw new Error(`${where}: must be a list of strings`);
+  if (!Array.isArray(v) || !v.every((x) => typeof x === 'string'))
+    throw new Error(`${where}: must be a list of strings`);
   return v;
 }
 
 function stringMap(v: unknown, where: string): Record<string, string> {
   if (v === undefined) return {};
-  if (!isRecord(v) || !Object.values(v).every((x) => typeof x === 'string')) throw new Error(`${where}: must map strings to strings`);
+  if (!isRecord(v) || !Object.values(v).every((x) => typeof x === 'string'))
+    throw new Error(`${where}: must map strings to strings`);
   return v as Record<string, string>;
 }
 
@@ -91,10 +105,12 @@ export async function renderKustomization(dir: string): Promise<Rendered> {
   const file = join(dir, 'kustomization.yaml');
   const where = relative(REPO, file);
   const [doc, ...more] = await loadYamlDocuments(file);
-  if (doc === undefined || more.length > 0 || !isRecord(doc.value)) throw new Error(`${where}: must hold exactly one mapping`);
+  if (doc === undefined || more.length > 0 || !isRecord(doc.value))
+    throw new Error(`${where}: must hold exactly one mapping`);
   const k = doc.value;
   onlyKeys(k, KUSTOMIZATION_KEYS, where);
-  if (k['apiVersion'] !== 'kustomize.config.k8s.io/v1beta1' || k['kind'] !== 'Kustomization') throw new Error(`${where}: not a kustomize.config.k8s.io/v1beta1 Kustomization`);
+  if (k['apiVersion'] !== 'kustomize.config.k8s.io/v1beta1' || k['kind'] !== 'Kustomization')
+    throw new Error(`${where}: not a kustomize.config.k8s.io/v1beta1 Kustomization`);
   const objects: LoadedObject[] = [];
   const images: ImageRule[] = [];
   for (const entry of stringList(k['resources'] ?? [], `${where} resources`)) {
@@ -114,25 +130,34 @@ export async function renderKustomization(dir: string): Promise<Rendered> {
     onlyKeys(g, GENERATOR_KEYS, gw);
     const options = isRecord(g['options']) ? g['options'] : {};
     onlyKeys(options, GENERATOR_OPTION_KEYS, `${gw}.options`);
-    if (options['disableNameSuffixHash'] !== true) throw new Error(`${gw}: name suffix hashes are not rendered here; set options.disableNameSuffixHash: true`);
+    if (options['disableNameSuffixHash'] !== true)
+      throw new Error(`${gw}: name suffix hashes are not rendered here; set options.disableNameSuffixHash: true`);
     const data: Record<string, string> = {};
     for (const f of stringList(g['files'], `${gw}.files`)) {
       const path = resolve(dir, f);
-      if (!path.startsWith(dir)) throw new Error(`${gw}: ${f} is outside the kustomization root (kustomize refuses it)`);
+      if (!path.startsWith(dir))
+        throw new Error(`${gw}: ${f} is outside the kustomization root (kustomize refuses it)`);
       data[basename(f)] = await readFile(path, 'utf8');
     }
-    const metadata: Record<string, unknown> = { name: g['name'], labels: stringMap(options['labels'], `${gw}.options.labels`) };
+    const metadata: Record<string, unknown> = {
+      name: g['name'],
+      labels: stringMap(options['labels'], `${gw}.options.labels`),
+    };
     if (typeof g['namespace'] === 'string') metadata['namespace'] = g['namespace'];
     const annotations = stringMap(options['annotations'], `${gw}.options.annotations`);
     if (Object.keys(annotations).length > 0) metadata['annotations'] = annotations;
-    objects.push({ source: `${gw} (${String(g['name'])})`, object: { apiVersion: 'v1', kind: 'ConfigMap', metadata, data } });
+    objects.push({
+      source: `${gw} (${String(g['name'])})`,
+      object: { apiVersion: 'v1', kind: 'ConfigMap', metadata, data },
+    });
   }
   for (const [i, img] of (Array.isArray(k['images']) ? k['images'] : []).entries()) {
     const iw = `${where} images[${i}]`;
     if (!isRecord(img)) throw new Error(`${iw}: must be a mapping`);
     onlyKeys(img, IMAGE_KEYS, iw);
     const { name, newName, newTag } = img;
-    if (typeof name !== 'string' || typeof newName !== 'string' || typeof newTag !== 'string') throw new Error(`${iw}: name, newName and newTag are required strings`);
+    if (typeof name !== 'string' || typeof newName !== 'string' || typeof newTag !== 'string')
+      throw new Error(`${iw}: name, newName and newTag are required strings`);
     images.push({ name, newName, newTag });
   }
   for (const o of objects) applyImages(o.object, images);
@@ -164,7 +189,11 @@ function applyImages(o: KubeObject, rules: readonly ImageRule[]): void {
 }
 
 /** Everything berth ships under manifests/: the two kustomizations and the stand-alone files. */
-export async function loadShippedManifests(): Promise<{ core: Rendered; monitoring: Rendered; standalone: LoadedObject[] }> {
+export async function loadShippedManifests(): Promise<{
+  core: Rendered;
+  monitoring: Rendered;
+  standalone: LoadedObject[];
+}> {
   const core = await renderKustomization(MANIFESTS);
   const monitoring = await renderKustomization(join(MANIFESTS, 'monitoring'));
   const standalone = [

@@ -1,8 +1,17 @@
 import t from 'tap';
-import { fnv1a32, orderPeers, type PeerCandidate, pickPeers, rotatingWindow, samplePeers } from '../../../lib/agent/peer-sample.ts';
+import {
+  fnv1a32,
+  orderPeers,
+  type PeerCandidate,
+  pickPeers,
+  rotatingWindow,
+  samplePeers,
+} from '../../../lib/agent/peer-sample.ts';
 
 function cluster(zones: readonly string[], perZone: number): PeerCandidate[] {
-  return zones.flatMap((z) => Array.from({ length: perZone }, (_, i) => ({ node: `${z}-n${i}`, zone: z, probe: `10.0.0.1:${7000 + i}` })));
+  return zones.flatMap((z) =>
+    Array.from({ length: perZone }, (_, i) => ({ node: `${z}-n${i}`, zone: z, probe: `10.0.0.1:${7000 + i}` })),
+  );
 }
 const LIMITS = { zonePeers: 4, otherPeers: 3 };
 
@@ -49,7 +58,10 @@ t.test('bounded per round at any cluster size, and every peer visited', async (t
       max = Math.max(max, s.length);
       for (const p of s) seen.add(p.node);
     }
-    t.ok(max <= LIMITS.zonePeers + LIMITS.otherPeers, `${n} nodes: at most ${LIMITS.zonePeers + LIMITS.otherPeers} probes targets per round (max ${max})`);
+    t.ok(
+      max <= LIMITS.zonePeers + LIMITS.otherPeers,
+      `${n} nodes: at most ${LIMITS.zonePeers + LIMITS.otherPeers} probes targets per round (max ${max})`,
+    );
     t.equal(seen.size, n - 1, `${n} nodes: every peer visited within ${rounds} rounds`);
   }
 });
@@ -64,10 +76,16 @@ t.test('different agents walk the cluster in different orders (spread incoming p
   const a = samplePeers(peers, { node: 'z1-n0', zone: 'z1' }, 0, { zonePeers: 0, otherPeers: 10 }).map((p) => p.node);
   const b = samplePeers(peers, { node: 'z1-n1', zone: 'z1' }, 0, { zonePeers: 0, otherPeers: 10 }).map((p) => p.node);
   t.not(a.join(), b.join());
-  t.same(samplePeers(peers, { node: 'z1-n0', zone: 'z1' }, 0, { zonePeers: 0, otherPeers: 10 }).map((p) => p.node), a, 'deterministic');
+  t.same(
+    samplePeers(peers, { node: 'z1-n0', zone: 'z1' }, 0, { zonePeers: 0, otherPeers: 10 }).map((p) => p.node),
+    a,
+    'deterministic',
+  );
   // Incoming load: with 200 agents each probing 10 others per round, no node should be a hot spot.
   const incoming = new Map<string, number>();
-  for (const self of peers) for (const p of samplePeers(peers, self, 0, { zonePeers: 0, otherPeers: 10 })) incoming.set(p.node, (incoming.get(p.node) ?? 0) + 1);
+  for (const self of peers)
+    for (const p of samplePeers(peers, self, 0, { zonePeers: 0, otherPeers: 10 }))
+      incoming.set(p.node, (incoming.get(p.node) ?? 0) + 1);
   const worst = Math.max(...incoming.values());
   t.ok(worst <= 30, `most-probed node receives ${worst} probes (mean 10)`);
 });

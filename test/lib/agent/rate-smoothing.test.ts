@@ -2,8 +2,15 @@ import t from 'tap';
 import { readFile } from 'node:fs/promises';
 import { counterRate, ewmaUpdate, NicRateSmoother } from '../../../lib/agent/rate-smoothing.ts';
 
-interface Reading { atMs: number; nic: string; rxBytes: number; txBytes: number }
-const recorded = JSON.parse(await readFile(new URL('../../fixtures/agent/nic-counters.json', import.meta.url), 'utf8')) as Reading[];
+interface Reading {
+  atMs: number;
+  nic: string;
+  rxBytes: number;
+  txBytes: number;
+}
+const recorded = JSON.parse(
+  await readFile(new URL('../../fixtures/agent/nic-counters.json', import.meta.url), 'utf8'),
+) as Reading[];
 
 t.test('counterRate', async (t) => {
   const cases = [
@@ -17,14 +24,22 @@ t.test('counterRate', async (t) => {
   for (const c of cases) {
     const [pa = 0, prx = 0, ptx = 0] = c.prev;
     const [na = 0, nrx = 0, ntx = 0] = c.next;
-    t.same(counterRate({ atMs: pa, rxBytes: prx, txBytes: ptx }, { atMs: na, rxBytes: nrx, txBytes: ntx }), c.want, c.name);
+    t.same(
+      counterRate({ atMs: pa, rxBytes: prx, txBytes: ptx }, { atMs: na, rxBytes: nrx, txBytes: ntx }),
+      c.want,
+      c.name,
+    );
   }
 });
 
 t.test('ewmaUpdate', async (t) => {
   t.same(ewmaUpdate(null, 42, 5, 1000), { value: 42, atMs: 5 }, 'first sample initialises');
   const oneTau = ewmaUpdate({ value: 0, atMs: 0 }, 100, 1000, 1000);
-  t.equal(Math.round(oneTau.value * 1000) / 1000, Math.round((1 - Math.exp(-1)) * 100 * 1000) / 1000, 'after one τ: 63.2 % of a step');
+  t.equal(
+    Math.round(oneTau.value * 1000) / 1000,
+    Math.round((1 - Math.exp(-1)) * 100 * 1000) / 1000,
+    'after one τ: 63.2 % of a step',
+  );
   const twoHalves = ewmaUpdate(ewmaUpdate({ value: 0, atMs: 0 }, 100, 500, 1000), 100, 1000, 1000);
   t.ok(Math.abs(twoHalves.value - oneTau.value) < 1e-9, 'irregular spacing: two half-steps equal one step');
   t.equal(ewmaUpdate({ value: 10, atMs: 0 }, 100, 0, 1000).value, 10, 'Δt = 0 leaves the average alone');
@@ -43,7 +58,10 @@ t.test('recorded loopback counters: bits/s, smoothing follows a step', async (t)
   t.equal(unsmoothed.observe(lo[0] as Reading), null, 'one reading: no rate yet');
   for (let i = 1; i < lo.length; i++) {
     const r = unsmoothed.observe(lo[i] as Reading);
-    t.ok(r !== null && Math.abs(r.rxBps - raw(i)) < 1e-6, `τ=0 reproduces the raw rate at reading ${i} (${Math.round(raw(i) / 1e6)} Mbit/s)`);
+    t.ok(
+      r !== null && Math.abs(r.rxBps - raw(i)) < 1e-6,
+      `τ=0 reproduces the raw rate at reading ${i} (${Math.round(raw(i) / 1e6)} Mbit/s)`,
+    );
   }
   // The recorded load steps up at some reading; find it from the raw rates rather than hard-coding it.
   const rates = lo.map((_, i) => (i === 0 ? Number.NaN : raw(i)));
@@ -54,10 +72,17 @@ t.test('recorded loopback counters: bits/s, smoothing follows a step', async (t)
   const before = rates[step - 1] ?? 0;
   const after = rates[step] ?? 0;
   const atStep = smoothed[step] ?? 0;
-  t.ok(atStep > before && atStep < after, `smoothed value at the step lies between old and new level (${Math.round(atStep / 1e6)} Mbit/s)`);
-  for (let i = step + 1; i < lo.length - 1; i++) t.ok((smoothed[i] ?? 0) > (smoothed[i - 1] ?? 0) * 0.97, `still converging at reading ${i}`);
+  t.ok(
+    atStep > before && atStep < after,
+    `smoothed value at the step lies between old and new level (${Math.round(atStep / 1e6)} Mbit/s)`,
+  );
+  for (let i = step + 1; i < lo.length - 1; i++)
+    t.ok((smoothed[i] ?? 0) > (smoothed[i - 1] ?? 0) * 0.97, `still converging at reading ${i}`);
   const last = smoothed[lo.length - 1] ?? 0;
-  t.ok(Math.abs(last - (rates[lo.length - 1] ?? 0)) / last < 0.25, 'about 2τ after the step: within 25 % of the new level (1 − e^−2 ≈ 86 % converged)');
+  t.ok(
+    Math.abs(last - (rates[lo.length - 1] ?? 0)) / last < 0.25,
+    'about 2τ after the step: within 25 % of the new level (1 − e^−2 ≈ 86 % converged)',
+  );
 });
 
 t.test('recorded idle virtio NIC: zero, not null, once two readings exist', async (t) => {
@@ -65,7 +90,10 @@ t.test('recorded idle virtio NIC: zero, not null, once two readings exist', asyn
   const s = new NicRateSmoother(30_000);
   const out = eth.map((r) => s.observe(r));
   t.equal(out[0], null);
-  t.ok(out.slice(1).every((r) => r !== null && r.rxBps >= 0 && r.txBps >= 0), 'non-negative rates');
+  t.ok(
+    out.slice(1).every((r) => r !== null && r.rxBps >= 0 && r.txBps >= 0),
+    'non-negative rates',
+  );
 });
 
 t.test('a counter reset is skipped, the average kept', async (t) => {

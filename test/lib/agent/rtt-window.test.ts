@@ -24,13 +24,29 @@ t.test('window expiry, per-peer cap, retain, report cap', async (t) => {
   for (let i = 0; i < 6; i++) w.record('a', 100 * i, 10 * (i + 1)); // 10..60 µs at t=0..500
   w.record('b', 0, 5);
   w.record('c', 900, 7);
-  t.same(w.summarize(900, 10), [
-    { node: 'a', p50Us: 40, p99Us: 60, samples: 4 }, // only the newest 4 samples kept: 30,40,50,60
-    { node: 'b', p50Us: 5, p99Us: 5, samples: 1 },
-    { node: 'c', p50Us: 7, p99Us: 7, samples: 1 },
-  ], 'everything inside the window');
-  t.same(w.summarize(1100, 10).map((p) => p.node), ['a', 'c'], 'b (t=0) aged out at t=1100');
-  t.same(w.summarize(1100, 1).map((p) => p.node), ['c'], 'cap keeps the most recently probed');
+  t.same(
+    w.summarize(900, 10),
+    [
+      { node: 'a', p50Us: 40, p99Us: 60, samples: 4 }, // only the newest 4 samples kept: 30,40,50,60
+      { node: 'b', p50Us: 5, p99Us: 5, samples: 1 },
+      { node: 'c', p50Us: 7, p99Us: 7, samples: 1 },
+    ],
+    'everything inside the window',
+  );
+  t.same(
+    w.summarize(1100, 10).map((p) => p.node),
+    ['a', 'c'],
+    'b (t=0) aged out at t=1100',
+  );
+  t.same(
+    w.summarize(1100, 1).map((p) => p.node),
+    ['c'],
+    'cap keeps the most recently probed',
+  );
   w.retain(new Set(['a']));
-  t.same(w.summarize(1100, 10).map((p) => p.node), ['a'], 'peers no longer discovered are dropped');
+  t.same(
+    w.summarize(1100, 10).map((p) => p.node),
+    ['a'],
+    'peers no longer discovered are dropped',
+  );
 });

@@ -7,23 +7,52 @@ import { podFacts } from '../../../lib/extender/pod.ts';
 const GiB = 2 ** 30;
 
 function state(provisionalTtlMs = 10_000): ClusterState {
-  return new ClusterState({ match: { classes: ['local-nvme'], provisioners: [] }, ledger: { ttlMs: 60_000, provisionalTtlMs, clockSkewMs: 1_000 } });
+  return new ClusterState({
+    match: { classes: ['local-nvme'], provisioners: [] },
+    ledger: { ttlMs: 60_000, provisionalTtlMs, clockSkewMs: 1_000 },
+  });
 }
 
 function pvc(name: string, opts: { node?: string; volume?: string; cls?: string; size?: string } = {}): unknown {
   return {
-    metadata: { name, namespace: 'db', uid: `pvc-${name}`, annotations: opts.node ? { [SELECTED_NODE]: opts.node } : {} },
-    spec: { storageClassName: opts.cls ?? 'local-nvme', resources: { requests: { storage: opts.size ?? '100Gi' } }, ...(opts.volume ? { volumeName: opts.volume } : {}) },
+    metadata: {
+      name,
+      namespace: 'db',
+      uid: `pvc-${name}`,
+      annotations: opts.node ? { [SELECTED_NODE]: opts.node } : {},
+    },
+    spec: {
+      storageClassName: opts.cls ?? 'local-nvme',
+      resources: { requests: { storage: opts.size ?? '100Gi' } },
+      ...(opts.volume ? { volumeName: opts.volume } : {}),
+    },
   };
 }
 
-function podObj(name: string, opts: { node?: string; claims?: string[]; annotations?: Record<string, string>; phase?: string; labels?: Record<string, string>; owner?: string } = {}): Record<string, unknown> {
+function podObj(
+  name: string,
+  opts: {
+    node?: string;
+    claims?: string[];
+    annotations?: Record<string, string>;
+    phase?: string;
+    labels?: Record<string, string>;
+    owner?: string;
+  } = {},
+): Record<string, unknown> {
   return {
     metadata: {
-      name, namespace: 'db', uid: `uid-${name}`, labels: opts.labels ?? {}, annotations: opts.annotations ?? {},
+      name,
+      namespace: 'db',
+      uid: `uid-${name}`,
+      labels: opts.labels ?? {},
+      annotations: opts.annotations ?? {},
       ...(opts.owner ? { ownerReferences: [{ controller: true, uid: opts.owner }] } : {}),
     },
-    spec: { ...(opts.node ? { nodeName: opts.node } : {}), volumes: (opts.claims ?? []).map((c) => ({ name: c, persistentVolumeClaim: { claimName: c } })) },
+    spec: {
+      ...(opts.node ? { nodeName: opts.node } : {}),
+      volumes: (opts.claims ?? []).map((c) => ({ name: c, persistentVolumeClaim: { claimName: c } })),
+    },
     status: { phase: opts.phase ?? 'Pending' },
   };
 }
@@ -34,12 +63,33 @@ t.test('claims: needs, then reservations through the placement lifecycle', async
   s.pod(podObj('db-0', { claims: ['data-0'] }), 0, false);
   const facts = podFacts(podObj('db-0', { claims: ['data-0'] }));
   t.same(s.claimVolumes(facts), [100 * GiB], 'an unbound, unplaced NVMe claim is a need');
-  s.scored(facts, [100 * GiB], [{ Host: 'n1', Score: 7 }, { Host: 'n2', Score: 9 }, { Host: 'n3', Score: 9 }], 10);
-  t.same([s.reserved('n1'), s.reserved('n2'), s.reserved('n3')], [[], [100 * GiB], [100 * GiB]], 'prioritize holds on the best-scored nodes');
+  s.scored(
+    facts,
+    [100 * GiB],
+    [
+      { Host: 'n1', Score: 7 },
+      { Host: 'n2', Score: 9 },
+      { Host: 'n3', Score: 9 },
+    ],
+    10,
+  );
+  t.same(
+    [s.reserved('n1'), s.reserved('n2'), s.reserved('n3')],
+    [[], [100 * GiB], [100 * GiB]],
+    'prioritize holds on the best-scored nodes',
+  );
   s.claim(pvc('data-0', { node: 'n2' }), 40, false);
-  t.same([s.reserved('n2'), s.reserved('n3')], [[100 * GiB], []], 'selected-node replaces the holds with a reservation');
+  t.same(
+    [s.reserved('n2'), s.reserved('n3')],
+    [[100 * GiB], []],
+    'selected-node replaces the holds with a reservation',
+  );
   t.same(s.claimVolumes(facts), [], 'a placed claim is no longer a need (the ledger holds it)');
-  t.same(s.raceStats(), { hits: 1, misses: 0, unheld: 0, windowsMs: [30] }, 'the window from prioritize to selected-node is measured');
+  t.same(
+    s.raceStats(),
+    { hits: 1, misses: 0, unheld: 0, windowsMs: [30] },
+    'the window from prioritize to selected-node is measured',
+  );
   s.claim(pvc('data-0', { node: 'n2', volume: 'pv-1' }), 2_000, false);
   s.reportArrived('n2', new Date(2_500).toISOString());
   t.same(s.reserved('n2'), [100 * GiB], 'a report taken within the skew allowance does not release');
@@ -50,14 +100,98 @@ t.test('claims: needs, then reservations through the placement lifecycle', async
 
 t.test('claim transitions', async (t) => {
   const cases: { name: string; events: ((s: ClusterState) => void)[]; node: string; want: number[] }[] = [
-    { name: 'annotation removed (provisioning rescheduled) releases', node: 'n1', want: [], events: [(s) => { s.claim(pvc('a', { node: 'n1' }), 0, false); }, (s) => { s.claim(pvc('a'), 1, false); }] },
-    { name: 'annotation moved to another node moves the reservation', node: 'n2', want: [100 * GiB], events: [(s) => { s.claim(pvc('a', { node: 'n1' }), 0, false); }, (s) => { s.claim(pvc('a', { node: 'n2' }), 1, false); }] },
-    { name: 'deleted claim releases', node: 'n1', want: [], events: [(s) => { s.claim(pvc('a', { node: 'n1' }), 0, false); }, (s) => { s.claimGone(pvc('a')); }] },
-    { name: 'non-NVMe class never reserves', node: 'n1', want: [], events: [(s) => { s.claim(pvc('a', { node: 'n1', cls: 'standard' }), 0, false); }] },
-    { name: 'bound + placed in the initial list: placed before this replica started, not reserved', node: 'n1', want: [], events: [(s) => { s.claim(pvc('a', { node: 'n1', volume: 'pv' }), 0, true); }] },
-    { name: 'pending + placed in the initial list: reserved', node: 'n1', want: [100 * GiB], events: [(s) => { s.claim(pvc('a', { node: 'n1' }), 0, true); }] },
-    { name: 'first seen bound + placed after sync (events missed): reserved, conservatively', node: 'n1', want: [100 * GiB], events: [(s) => { s.claim(pvc('a', { node: 'n1', volume: 'pv' }), 0, false); }] },
-    { name: 'size change of a held claim refreshes it', node: 'n1', want: [200 * GiB], events: [(s) => { s.claim(pvc('a', { node: 'n1' }), 0, false); }, (s) => { s.claim(pvc('a', { node: 'n1', size: '200Gi' }), 1, false); }] },
+    {
+      name: 'annotation removed (provisioning rescheduled) releases',
+      node: 'n1',
+      want: [],
+      events: [
+        (s) => {
+          s.claim(pvc('a', { node: 'n1' }), 0, false);
+        },
+        (s) => {
+          s.claim(pvc('a'), 1, false);
+        },
+      ],
+    },
+    {
+      name: 'annotation moved to another node moves the reservation',
+      node: 'n2',
+      want: [100 * GiB],
+      events: [
+        (s) => {
+          s.claim(pvc('a', { node: 'n1' }), 0, false);
+        },
+        (s) => {
+          s.claim(pvc('a', { node: 'n2' }), 1, false);
+        },
+      ],
+    },
+    {
+      name: 'deleted claim releases',
+      node: 'n1',
+      want: [],
+      events: [
+        (s) => {
+          s.claim(pvc('a', { node: 'n1' }), 0, false);
+        },
+        (s) => {
+          s.claimGone(pvc('a'));
+        },
+      ],
+    },
+    {
+      name: 'non-NVMe class never reserves',
+      node: 'n1',
+      want: [],
+      events: [
+        (s) => {
+          s.claim(pvc('a', { node: 'n1', cls: 'standard' }), 0, false);
+        },
+      ],
+    },
+    {
+      name: 'bound + placed in the initial list: placed before this replica started, not reserved',
+      node: 'n1',
+      want: [],
+      events: [
+        (s) => {
+          s.claim(pvc('a', { node: 'n1', volume: 'pv' }), 0, true);
+        },
+      ],
+    },
+    {
+      name: 'pending + placed in the initial list: reserved',
+      node: 'n1',
+      want: [100 * GiB],
+      events: [
+        (s) => {
+          s.claim(pvc('a', { node: 'n1' }), 0, true);
+        },
+      ],
+    },
+    {
+      name: 'first seen bound + placed after sync (events missed): reserved, conservatively',
+      node: 'n1',
+      want: [100 * GiB],
+      events: [
+        (s) => {
+          s.claim(pvc('a', { node: 'n1', volume: 'pv' }), 0, false);
+        },
+      ],
+    },
+    {
+      name: 'size change of a held claim refreshes it',
+      node: 'n1',
+      want: [200 * GiB],
+      events: [
+        (s) => {
+          s.claim(pvc('a', { node: 'n1' }), 0, false);
+        },
+        (s) => {
+          s.claim(pvc('a', { node: 'n1', size: '200Gi' }), 1, false);
+        },
+      ],
+    },
   ];
   for (const c of cases) {
     const s = state();

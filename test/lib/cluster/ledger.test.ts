@@ -3,51 +3,128 @@ import { Ledger, type LedgerOptions } from '../../../lib/cluster/ledger.ts';
 
 const GiB = 2 ** 30;
 const opts: LedgerOptions = { ttlMs: 60_000, provisionalTtlMs: 5_000, clockSkewMs: 1_000 };
-const claim = (key: string, node: string, gib: number) => ({ key, owner: `uid-${key}`, node, volumes: [gib * GiB], source: 'selected-node' as const });
+const claim = (key: string, node: string, gib: number) => ({
+  key,
+  owner: `uid-${key}`,
+  node,
+  volumes: [gib * GiB],
+  source: 'selected-node' as const,
+});
 
 t.test('transitions', async (t) => {
-  const cases: { name: string; run: (l: Ledger) => void; node: string; want: number[]; released?: Partial<Record<string, number>> }[] = [
-    { name: 'reserve holds the volume on its node', run: (l) => l.reserve(claim('ns/a', 'n1', 10), 0), node: 'n1', want: [10 * GiB] },
+  const cases: {
+    name: string;
+    run: (l: Ledger) => void;
+    node: string;
+    want: number[];
+    released?: Partial<Record<string, number>>;
+  }[] = [
+    {
+      name: 'reserve holds the volume on its node',
+      run: (l) => l.reserve(claim('ns/a', 'n1', 10), 0),
+      node: 'n1',
+      want: [10 * GiB],
+    },
     { name: 'other nodes hold nothing', run: (l) => l.reserve(claim('ns/a', 'n1', 10), 0), node: 'n2', want: [] },
     {
-      name: 'the same claim on another node moves', node: 'n1', want: [], released: { moved: 1 },
-      run: (l) => { l.reserve(claim('ns/a', 'n1', 10), 0); l.reserve(claim('ns/a', 'n2', 10), 1); },
+      name: 'the same claim on another node moves',
+      node: 'n1',
+      want: [],
+      released: { moved: 1 },
+      run: (l) => {
+        l.reserve(claim('ns/a', 'n1', 10), 0);
+        l.reserve(claim('ns/a', 'n2', 10), 1);
+      },
     },
     {
-      name: 'the same claim on the same node is not counted twice', node: 'n1', want: [20 * GiB],
-      run: (l) => { l.reserve(claim('ns/a', 'n1', 10), 0); l.reserve(claim('ns/a', 'n1', 20), 1); },
+      name: 'the same claim on the same node is not counted twice',
+      node: 'n1',
+      want: [20 * GiB],
+      run: (l) => {
+        l.reserve(claim('ns/a', 'n1', 10), 0);
+        l.reserve(claim('ns/a', 'n1', 20), 1);
+      },
     },
     {
-      name: 'a report never releases a pending (unprovisioned) claim', node: 'n1', want: [10 * GiB],
-      run: (l) => { l.reserve(claim('ns/a', 'n1', 10), 0); l.reportArrived('n1', 50_000); },
+      name: 'a report never releases a pending (unprovisioned) claim',
+      node: 'n1',
+      want: [10 * GiB],
+      run: (l) => {
+        l.reserve(claim('ns/a', 'n1', 10), 0);
+        l.reportArrived('n1', 50_000);
+      },
     },
     {
-      name: 'a report taken after provisioning + skew releases it', node: 'n1', want: [], released: { report: 1 },
-      run: (l) => { l.reserve(claim('ns/a', 'n1', 10), 0); l.confirm('ns/a', 2_000); l.reportArrived('n1', 3_001); },
+      name: 'a report taken after provisioning + skew releases it',
+      node: 'n1',
+      want: [],
+      released: { report: 1 },
+      run: (l) => {
+        l.reserve(claim('ns/a', 'n1', 10), 0);
+        l.confirm('ns/a', 2_000);
+        l.reportArrived('n1', 3_001);
+      },
     },
     {
-      name: 'a report taken within the skew allowance does not', node: 'n1', want: [10 * GiB],
-      run: (l) => { l.reserve(claim('ns/a', 'n1', 10), 0); l.confirm('ns/a', 2_000); l.reportArrived('n1', 3_000); },
+      name: 'a report taken within the skew allowance does not',
+      node: 'n1',
+      want: [10 * GiB],
+      run: (l) => {
+        l.reserve(claim('ns/a', 'n1', 10), 0);
+        l.confirm('ns/a', 2_000);
+        l.reportArrived('n1', 3_000);
+      },
     },
     {
-      name: 'a report of another node does not', node: 'n1', want: [10 * GiB],
-      run: (l) => { l.reserve(claim('ns/a', 'n1', 10), 0); l.confirm('ns/a', 2_000); l.reportArrived('n2', 90_000); },
+      name: 'a report of another node does not',
+      node: 'n1',
+      want: [10 * GiB],
+      run: (l) => {
+        l.reserve(claim('ns/a', 'n1', 10), 0);
+        l.confirm('ns/a', 2_000);
+        l.reportArrived('n2', 90_000);
+      },
     },
     {
-      name: 'the TTL releases a pending claim', node: 'n1', want: [], released: { ttl: 1 },
-      run: (l) => { l.reserve(claim('ns/a', 'n1', 10), 0); l.expire(60_000); },
+      name: 'the TTL releases a pending claim',
+      node: 'n1',
+      want: [],
+      released: { ttl: 1 },
+      run: (l) => {
+        l.reserve(claim('ns/a', 'n1', 10), 0);
+        l.expire(60_000);
+      },
     },
     {
-      name: 'confirm restarts the TTL', node: 'n1', want: [10 * GiB],
-      run: (l) => { l.reserve(claim('ns/a', 'n1', 10), 0); l.confirm('ns/a', 50_000); l.expire(100_000); },
+      name: 'confirm restarts the TTL',
+      node: 'n1',
+      want: [10 * GiB],
+      run: (l) => {
+        l.reserve(claim('ns/a', 'n1', 10), 0);
+        l.confirm('ns/a', 50_000);
+        l.expire(100_000);
+      },
     },
     {
-      name: 'deletion releases', node: 'n1', want: [5 * GiB], released: { deleted: 1 },
-      run: (l) => { l.reserve(claim('ns/a', 'n1', 10), 0); l.reserve(claim('ns/b', 'n1', 5), 0); l.release('ns/a', 'deleted'); },
+      name: 'deletion releases',
+      node: 'n1',
+      want: [5 * GiB],
+      released: { deleted: 1 },
+      run: (l) => {
+        l.reserve(claim('ns/a', 'n1', 10), 0);
+        l.reserve(claim('ns/b', 'n1', 5), 0);
+        l.release('ns/a', 'deleted');
+      },
     },
     {
-      name: 'a binding reservation is provisioned at once', node: 'n1', want: [], released: { report: 1 },
-      run: (l) => { l.reserve({ ...claim('pod/ns/p', 'n1', 10), source: 'binding', provisioned: true }, 0); l.reportArrived('n1', 1_001); },
+      name: 'a binding reservation is provisioned at once',
+      node: 'n1',
+      want: [],
+      released: { report: 1 },
+      run: (l) => {
+        l.reserve({ ...claim('pod/ns/p', 'n1', 10), source: 'binding', provisioned: true }, 0);
+        l.reportArrived('n1', 1_001);
+      },
     },
   ];
   for (const c of cases) {
@@ -55,7 +132,8 @@ t.test('transitions', async (t) => {
     c.run(l);
     t.same(l.reserved(c.node), c.want, c.name);
     const released = l.stats().released;
-    for (const [reason, n] of Object.entries(c.released ?? {})) t.equal(released[reason as keyof typeof released], n, `${c.name}: released ${reason}`);
+    for (const [reason, n] of Object.entries(c.released ?? {}))
+      t.equal(released[reason as keyof typeof released], n, `${c.name}: released ${reason}`);
   }
 });
 
@@ -68,7 +146,11 @@ t.test('provisional holds', async (t) => {
   l.provisional('pod-a', ['n3'], [10 * GiB], 1_500);
   t.same(l.reserved('n1'), [], 'a new prioritize answer replaces the old holds');
   const seen = l.placed('pod-a', 'n3', 1_040 + 500);
-  t.same(seen, { owner: 'pod-a', node: 'n3', hit: true, windowMs: 40 }, 'placement on a held node is a hit, window measured');
+  t.same(
+    seen,
+    { owner: 'pod-a', node: 'n3', hit: true, windowMs: 40 },
+    'placement on a held node is a hit, window measured',
+  );
   t.same(l.reserved('n3'), [], 'and the hold is gone');
   t.equal(l.placed('pod-a', 'n3', 2_000), null, 'a pod with no hold reports nothing');
   l.provisional('pod-b', ['n1'], [10 * GiB], 0);
@@ -78,7 +160,11 @@ t.test('provisional holds', async (t) => {
   t.same([l.reserved('n1'), l.reserved('n2')], [[], []], 'holds expire after the provisional TTL');
   l.provisional('pod-d', ['n1'], [10 * GiB], 0);
   l.forgetOwner('pod-d', 'deleted');
-  t.same(l.stats().provisional, { hit: 1, miss: 1, expired: 1, replaced: 1, deleted: 1 }, 'one count per pod, not per tied node');
+  t.same(
+    l.stats().provisional,
+    { hit: 1, miss: 1, expired: 1, replaced: 1, deleted: 1 },
+    'one count per pod, not per tied node',
+  );
   l.provisional('pod-e', ['n1'], [], 0);
   t.same(l.reserved('n1'), [], 'a pod without volumes holds nothing');
 });

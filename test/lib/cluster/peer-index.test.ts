@@ -9,9 +9,27 @@ function sel(text: string): LabelSelector {
 }
 
 const pods: PeerPod[] = [
-  { key: 'db/kafka-0', namespace: 'db', labels: { app: 'kafka', tier: 'broker' }, controllerUid: 'sts-kafka', node: 'n2' },
-  { key: 'db/kafka-1', namespace: 'db', labels: { app: 'kafka', tier: 'broker' }, controllerUid: 'sts-kafka', node: 'n1' },
-  { key: 'db/kafka-2', namespace: 'db', labels: { app: 'kafka', tier: 'broker', canary: 'yes' }, controllerUid: 'sts-kafka', node: 'n1' },
+  {
+    key: 'db/kafka-0',
+    namespace: 'db',
+    labels: { app: 'kafka', tier: 'broker' },
+    controllerUid: 'sts-kafka',
+    node: 'n2',
+  },
+  {
+    key: 'db/kafka-1',
+    namespace: 'db',
+    labels: { app: 'kafka', tier: 'broker' },
+    controllerUid: 'sts-kafka',
+    node: 'n1',
+  },
+  {
+    key: 'db/kafka-2',
+    namespace: 'db',
+    labels: { app: 'kafka', tier: 'broker', canary: 'yes' },
+    controllerUid: 'sts-kafka',
+    node: 'n1',
+  },
   { key: 'db/zk-0', namespace: 'db', labels: { app: 'zk' }, controllerUid: 'sts-zk', node: 'n3' },
   { key: 'other/kafka-0', namespace: 'other', labels: { app: 'kafka' }, controllerUid: 'sts-other', node: 'n9' },
 ];
@@ -20,13 +38,48 @@ t.test('nodesFor', async (t) => {
   const index = new PeerIndex();
   for (const p of pods) index.upsert(p);
   const cases: { name: string; rule: Parameters<PeerIndex['nodesFor']>[0]; self: string; want: string[] }[] = [
-    { name: 'same controller, one entry per peer, sorted', rule: { kind: 'controller', namespace: 'db', uid: 'sts-kafka' }, self: 'db/new', want: ['n1', 'n1', 'n2'] },
-    { name: 'the pod itself is left out', rule: { kind: 'controller', namespace: 'db', uid: 'sts-kafka' }, self: 'db/kafka-0', want: ['n1', 'n1'] },
-    { name: 'selector stays in the namespace', rule: { kind: 'selector', namespace: 'db', selector: sel('app=kafka') }, self: 'db/x', want: ['n1', 'n1', 'n2'] },
-    { name: 'set-based selector', rule: { kind: 'selector', namespace: 'db', selector: sel('app in (kafka,zk),!canary') }, self: 'db/x', want: ['n1', 'n2', 'n3'] },
-    { name: 'exists term', rule: { kind: 'selector', namespace: 'db', selector: sel('canary') }, self: 'db/x', want: ['n1'] },
-    { name: 'only negative terms fall back to the namespace', rule: { kind: 'selector', namespace: 'db', selector: sel('app!=kafka') }, self: 'db/x', want: ['n3'] },
-    { name: 'no match', rule: { kind: 'selector', namespace: 'db', selector: sel('app=redis') }, self: 'db/x', want: [] },
+    {
+      name: 'same controller, one entry per peer, sorted',
+      rule: { kind: 'controller', namespace: 'db', uid: 'sts-kafka' },
+      self: 'db/new',
+      want: ['n1', 'n1', 'n2'],
+    },
+    {
+      name: 'the pod itself is left out',
+      rule: { kind: 'controller', namespace: 'db', uid: 'sts-kafka' },
+      self: 'db/kafka-0',
+      want: ['n1', 'n1'],
+    },
+    {
+      name: 'selector stays in the namespace',
+      rule: { kind: 'selector', namespace: 'db', selector: sel('app=kafka') },
+      self: 'db/x',
+      want: ['n1', 'n1', 'n2'],
+    },
+    {
+      name: 'set-based selector',
+      rule: { kind: 'selector', namespace: 'db', selector: sel('app in (kafka,zk),!canary') },
+      self: 'db/x',
+      want: ['n1', 'n2', 'n3'],
+    },
+    {
+      name: 'exists term',
+      rule: { kind: 'selector', namespace: 'db', selector: sel('canary') },
+      self: 'db/x',
+      want: ['n1'],
+    },
+    {
+      name: 'only negative terms fall back to the namespace',
+      rule: { kind: 'selector', namespace: 'db', selector: sel('app!=kafka') },
+      self: 'db/x',
+      want: ['n3'],
+    },
+    {
+      name: 'no match',
+      rule: { kind: 'selector', namespace: 'db', selector: sel('app=redis') },
+      self: 'db/x',
+      want: [],
+    },
   ];
   for (const c of cases) t.same(index.nodesFor(c.rule, c.self), c.want, c.name);
 });
@@ -35,8 +88,16 @@ t.test('updates and removals keep every posting list right', async (t) => {
   const index = new PeerIndex();
   for (const p of pods) index.upsert(p);
   index.upsert({ ...pods[0]!, labels: { app: 'zk' }, node: 'n7' });
-  t.same(index.nodesFor({ kind: 'selector', namespace: 'db', selector: sel('app=zk') }, ''), ['n3', 'n7'], 'relabelled pod moves lists');
-  t.same(index.nodesFor({ kind: 'selector', namespace: 'db', selector: sel('app=kafka') }, ''), ['n1', 'n1'], 'and leaves the old one');
+  t.same(
+    index.nodesFor({ kind: 'selector', namespace: 'db', selector: sel('app=zk') }, ''),
+    ['n3', 'n7'],
+    'relabelled pod moves lists',
+  );
+  t.same(
+    index.nodesFor({ kind: 'selector', namespace: 'db', selector: sel('app=kafka') }, ''),
+    ['n1', 'n1'],
+    'and leaves the old one',
+  );
   t.ok(index.remove('db/kafka-1'));
   t.notOk(index.remove('db/kafka-1'), 'removing twice is a no-op');
   t.same(index.nodesFor({ kind: 'controller', namespace: 'db', uid: 'sts-kafka' }, ''), ['n1', 'n7']);

@@ -36,7 +36,10 @@ t.test('invalid values are rejected with the flag named, all at once', async (t)
     [{ 'stale-policy': 'ignore' }, /--stale-policy: must be one of reject, neutral, got "ignore"/],
     [{ 'capacity-strategy': 'random' }, /--capacity-strategy: must be one of spread, binpack/],
     [{ 'weight-latency': '-1' }, /--weight-latency: must be a number from 0 to 100, got "-1"/],
-    [{ 'weight-capacity': '0', 'weight-bandwidth': '0', 'weight-latency': '0' }, /at least one --weight-\* must be above 0/],
+    [
+      { 'weight-capacity': '0', 'weight-bandwidth': '0', 'weight-latency': '0' },
+      /at least one --weight-\* must be above 0/,
+    ],
     [{ 'body-limit': 'huge' }, /--body-limit: must be a quantity/],
     [{ 'max-nodes': '1.5' }, /--max-nodes: must be an integer/],
     [{ prefix: 'scheduler' }, /--prefix: must be a URL path/],
@@ -60,8 +63,15 @@ t.test('every option has a help text and a default of its type', async (t) => {
 
 t.test('kube options', async (t) => {
   const standalone = parseExtenderConfig({});
-  t.ok(standalone.ok && standalone.value.kube === null && standalone.value.reportsPush, 'standalone: no kube side, push on');
-  const kube = parseExtenderConfig({ kube: true, 'nvme-storage-classes': 'local-nvme, fast', 'nvme-provisioners': 'local.csi.example.com' });
+  t.ok(
+    standalone.ok && standalone.value.kube === null && standalone.value.reportsPush,
+    'standalone: no kube side, push on',
+  );
+  const kube = parseExtenderConfig({
+    kube: true,
+    'nvme-storage-classes': 'local-nvme, fast',
+    'nvme-provisioners': 'local.csi.example.com',
+  });
   t.ok(kube.ok);
   if (!kube.ok) return;
   const k = kube.value.kube;
@@ -73,8 +83,19 @@ t.test('kube options', async (t) => {
   t.equal(k?.watchdogTimeoutMs, 90_000);
   t.equal(k?.kubeconfig, null);
   t.same(kube.value.pushAuth, { mode: 'none', agent: { namespace: 'berth-agent', name: 'berth-agent' } });
-  const push = parseExtenderConfig({ kube: true, 'reports-push': true, 'push-auth': 'tokenreview', 'agent-service-account': 'ops:agent' });
-  t.ok(push.ok && push.value.reportsPush && push.value.pushAuth.mode === 'tokenreview' && push.value.pushAuth.agent.name === 'agent', 'authenticated push in a cluster');
+  const push = parseExtenderConfig({
+    kube: true,
+    'reports-push': true,
+    'push-auth': 'tokenreview',
+    'agent-service-account': 'ops:agent',
+  });
+  t.ok(
+    push.ok &&
+      push.value.reportsPush &&
+      push.value.pushAuth.mode === 'tokenreview' &&
+      push.value.pushAuth.agent.name === 'agent',
+    'authenticated push in a cluster',
+  );
   const off = parseExtenderConfig({ kube: true, 'provisional-ttl': '0' });
   t.ok(off.ok && off.value.kube?.provisionalTtlMs === 0, 'provisional holds can be turned off');
 });
@@ -84,7 +105,10 @@ t.test('invalid kube options are rejected, not defaulted', async (t) => {
     [{ kube: true, 'reports-push': true }, /--reports-push: with --kube, pushed reports must be authenticated/],
     [{ 'push-auth': 'tokenreview' }, /--push-auth: tokenreview needs --kube/],
     [{ kube: true, 'push-auth': 'mtls' }, /--push-auth: must be one of none, tokenreview/],
-    [{ kube: true, 'nvme-storage-classes': 'Local_NVMe' }, /--nvme-storage-classes: must be a comma-separated list of StorageClass names, got "Local_NVMe"/],
+    [
+      { kube: true, 'nvme-storage-classes': 'Local_NVMe' },
+      /--nvme-storage-classes: must be a comma-separated list of StorageClass names, got "Local_NVMe"/,
+    ],
     [{ kube: true, 'nvme-provisioners': 'a,,b' }, /--nvme-provisioners: must be a comma-separated list/],
     [{ kube: true, 'reservation-ttl': 'soon' }, /--reservation-ttl: must be a duration/],
     [{ kube: true, 'watchdog-timeout': '10s' }, /--watchdog-timeout: must be a duration of at least 35000ms/],

@@ -22,8 +22,18 @@ function world(seed: number, n: number): { names: string[]; ctx: (needs: Needs) 
     const cap = 100 + Math.floor(rnd() * 3000);
     const r = report(name, {
       pools: rnd() < 0.1 ? [] : [['nvme0', Math.floor(rnd() * cap), cap]],
-      nics: [{ name: 'eth0', speedBps: rnd() < 0.1 ? null : [1e9, 10e9, 25e9][Math.floor(rnd() * 3)] ?? 1e9, rxBps: rnd() * 5e9, txBps: rnd() * 5e9 }],
-      peers: names.slice(0, i).filter(() => rnd() < 0.05).map((p) => [p, Math.floor(rnd() * 3000)] as const),
+      nics: [
+        {
+          name: 'eth0',
+          speedBps: rnd() < 0.1 ? null : ([1e9, 10e9, 25e9][Math.floor(rnd() * 3)] ?? 1e9),
+          rxBps: rnd() * 5e9,
+          txBps: rnd() * 5e9,
+        },
+      ],
+      peers: names
+        .slice(0, i)
+        .filter(() => rnd() < 0.05)
+        .map((p) => [p, Math.floor(rnd() * 3000)] as const),
     });
     views.set(name, nodeView(r, rnd() < 0.05 ? -1e9 : 0, ids)); // a few stale ones
   }
@@ -31,7 +41,17 @@ function world(seed: number, n: number): { names: string[]; ctx: (needs: Needs) 
     names,
     ctx: (needs) => {
       const view = (x: string): NodeView | undefined => views.get(x);
-      return { nowMs: 1000, policy, needs, view, reserved: (x) => (x.endsWith('7') ? [50 * GiB] : []), peers: peerRefs(names.filter((_, i) => i % 17 === 0), view) };
+      return {
+        nowMs: 1000,
+        policy,
+        needs,
+        view,
+        reserved: (x) => (x.endsWith('7') ? [50 * GiB] : []),
+        peers: peerRefs(
+          names.filter((_, i) => i % 17 === 0),
+          view,
+        ),
+      };
     },
   };
 }
@@ -59,7 +79,8 @@ t.test('invariants over generated clusters and pods', async (t) => {
     const failed = Object.keys(result.FailedNodes);
     const unresolvable = Object.keys(result.FailedAndUnresolvableNodes);
     if (!passed.every((n) => requested.has(n))) t.fail('NodeNames must be a subset of the request');
-    if (passed.length + failed.length + unresolvable.length !== w.names.length) t.fail('every node passes or is rejected exactly once');
+    if (passed.length + failed.length + unresolvable.length !== w.names.length)
+      t.fail('every node passes or is rejected exactly once');
     if ([...failed, ...unresolvable].some((n) => passed.includes(n))) t.fail('a node both passed and failed');
     for (const [n, reason] of Object.entries({ ...result.FailedNodes, ...result.FailedAndUnresolvableNodes })) {
       if (typeof reason !== 'string' || reason.length < 5) t.fail(`node ${n} rejected without a reason`);
@@ -87,11 +108,21 @@ t.test('a pod without needs passes every node unchanged and gets no scores', asy
   t.same(prioritizeNodes(args(w.names), w.ctx(NO_NEEDS)), []);
 });
 
-t.test('full-nodes mode answers with the request\'s own Node objects', async (t) => {
+t.test("full-nodes mode answers with the request's own Node objects", async (t) => {
   const items = ['a', 'b'].map((name) => ({ metadata: { name, labels: { z: '1' } }, status: {} }));
   const ids = new NodeIds();
-  const views = new Map([['a', nodeView(report('a', { pools: [['p', 10, 100]] }), 0, ids)], ['b', nodeView(report('b', { pools: [['p', 90, 100]] }), 0, ids)]]);
-  const ctx: RequestContext = { nowMs: 0, policy, needs: { ...NO_NEEDS, nvmeVolumes: [50 * GiB] }, view: (x) => views.get(x), reserved: () => [], peers: [] };
+  const views = new Map([
+    ['a', nodeView(report('a', { pools: [['p', 10, 100]] }), 0, ids)],
+    ['b', nodeView(report('b', { pools: [['p', 90, 100]] }), 0, ids)],
+  ]);
+  const ctx: RequestContext = {
+    nowMs: 0,
+    policy,
+    needs: { ...NO_NEEDS, nvmeVolumes: [50 * GiB] },
+    view: (x) => views.get(x),
+    reserved: () => [],
+    peers: [],
+  };
   const { result } = filterNodes({ pod: {}, mode: 'full', names: ['a', 'b'], items }, ctx);
   t.equal(result.NodeNames, null);
   t.equal(result.Nodes?.items.length, 1);
@@ -99,7 +130,7 @@ t.test('full-nodes mode answers with the request\'s own Node objects', async (t)
   t.ok('a' in result.FailedAndUnresolvableNodes);
 });
 
-t.test('filter\'s scores for passing nodes are the scores prioritize computes', async (t) => {
+t.test("filter's scores for passing nodes are the scores prioritize computes", async (t) => {
   const w = world(11, 120);
   const needs: Needs = { ...NO_NEEDS, nvmeVolumes: [100 * GiB], minBandwidthBps: 1e9 };
   const ctx = w.ctx(needs);

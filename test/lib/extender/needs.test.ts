@@ -4,7 +4,12 @@ import { podFacts } from '../../../lib/extender/pod.ts';
 import { GiB, pod } from '../../helpers/builders.ts';
 
 t.test('annotations become needs', async (t) => {
-  const facts = podFacts(pod({ [ANNOTATIONS.nvmeCapacity]: '200Gi', [ANNOTATIONS.minBandwidth]: '10G', [ANNOTATIONS.maxPeerLatency]: '500us' }, { ownerUid: 'sts-1' }));
+  const facts = podFacts(
+    pod(
+      { [ANNOTATIONS.nvmeCapacity]: '200Gi', [ANNOTATIONS.minBandwidth]: '10G', [ANNOTATIONS.maxPeerLatency]: '500us' },
+      { ownerUid: 'sts-1' },
+    ),
+  );
   const r = podNeeds(facts);
   t.ok(r.ok);
   if (!r.ok) return;
@@ -47,7 +52,10 @@ t.test('latency without peers or owner asks for nothing to compare', async (t) =
 
 t.test('invalid annotations give a clear reason', async (t) => {
   const cases: [Record<string, string>, RegExp][] = [
-    [{ [ANNOTATIONS.nvmeCapacity]: 'lots' }, /invalid annotation berth.io\/nvme-capacity="lots": expected a positive quantity/],
+    [
+      { [ANNOTATIONS.nvmeCapacity]: 'lots' },
+      /invalid annotation berth.io\/nvme-capacity="lots": expected a positive quantity/,
+    ],
     [{ [ANNOTATIONS.nvmeCapacity]: '0' }, /nvme-capacity="0"/],
     [{ [ANNOTATIONS.nvmeCapacity]: '-5Gi' }, /nvme-capacity="-5Gi"/],
     [{ [ANNOTATIONS.minBandwidth]: 'fast' }, /min-bandwidth="fast": expected bits per second/],
@@ -63,7 +71,15 @@ t.test('invalid annotations give a clear reason', async (t) => {
 });
 
 t.test('podFacts tolerates odd pods', async (t) => {
-  const facts = podFacts({ metadata: { name: 'x', annotations: { a: 1, b: 'ok' }, labels: null, ownerReferences: [{ controller: false, uid: 'u' }] }, spec: { volumes: [{ persistentVolumeClaim: { claimName: 'c1' } }, { emptyDir: {} }, null] } });
+  const facts = podFacts({
+    metadata: {
+      name: 'x',
+      annotations: { a: 1, b: 'ok' },
+      labels: null,
+      ownerReferences: [{ controller: false, uid: 'u' }],
+    },
+    spec: { volumes: [{ persistentVolumeClaim: { claimName: 'c1' } }, { emptyDir: {} }, null] },
+  });
   t.same(facts.annotations, { b: 'ok' }, 'non-string annotation values are ignored');
   t.same(facts.labels, {});
   t.equal(facts.controllerUid, null, 'only a controller owner counts');

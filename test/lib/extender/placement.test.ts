@@ -15,8 +15,17 @@ t.test('placeVolumes', async (t) => {
     ['nothing to place', [10], [], [], true, [10]],
   ];
   for (const [name, free, reserved, volumes, fits, after] of cases) {
-    const p = placeVolumes(pools(...free), reserved.map((r) => r * G), volumes.map((v) => v * G));
+    const p = placeVolumes(
+      pools(...free),
+      reserved.map((r) => r * G),
+      volumes.map((v) => v * G),
+    );
     t.equal(p.fits, fits, `${name}: fits`);
-    if (fits) t.same(p.freeAfter, after.map((a) => a * G), `${name}: free after`);
+    if (fits)
+      t.same(
+        p.freeAfter,
+        after.map((a) => a * G),
+        `${name}: free after`,
+      );
   }
 });

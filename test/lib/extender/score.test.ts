@@ -40,8 +40,16 @@ t.test('combine', async (t) => {
   t.equal(combine({ capacity: null, bandwidth: null, latency: null }, W), null, 'no terms, no score');
   t.equal(combine({ capacity: 1, bandwidth: null, latency: null }, W), 10);
   t.equal(combine({ capacity: 0.5, bandwidth: 0, latency: null }, W), 3, 'round(2.5) = 3');
-  t.equal(combine({ capacity: 0.5, bandwidth: 1, latency: 0 }, { capacity: 2, bandwidth: 1, latency: 1 }), 5, 'weighted mean (1+1+0)/4');
-  t.equal(combine({ capacity: 0.9, bandwidth: null, latency: null }, { capacity: 0, bandwidth: 1, latency: 1 }), null, 'weight 0 turns a term off');
+  t.equal(
+    combine({ capacity: 0.5, bandwidth: 1, latency: 0 }, { capacity: 2, bandwidth: 1, latency: 1 }),
+    5,
+    'weighted mean (1+1+0)/4',
+  );
+  t.equal(
+    combine({ capacity: 0.9, bandwidth: null, latency: null }, { capacity: 0, bandwidth: 1, latency: 1 }),
+    null,
+    'weight 0 turns a term off',
+  );
   t.equal(clamp01(Number.NaN), 0);
 });
 

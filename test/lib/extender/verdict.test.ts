@@ -8,14 +8,24 @@ import type { NodeReport } from '../../../lib/core/report.ts';
 
 const clock = new TestClock();
 
-function ctx(reports: NodeReport[], needs: Partial<Needs>, extra: Partial<RequestContext> & { peerNodes?: string[] } = {}, raw: Parameters<typeof config>[0] = {}): RequestContext {
+function ctx(
+  reports: NodeReport[],
+  needs: Partial<Needs>,
+  extra: Partial<RequestContext> & { peerNodes?: string[] } = {},
+  raw: Parameters<typeof config>[0] = {},
+): RequestContext {
   const ids = new NodeIds();
   const views = new Map<string, NodeView>(reports.map((r) => [r.node, nodeView(r, clock.now(), ids)]));
   const { peerNodes = [], ...rest } = extra;
   const view = (n: string): NodeView | undefined => views.get(n);
   return {
-    nowMs: clock.now(), policy: config(raw).policy, needs: { ...NO_NEEDS, ...needs },
-    view, reserved: () => [], peers: peerRefs(peerNodes, view), ...rest,
+    nowMs: clock.now(),
+    policy: config(raw).policy,
+    needs: { ...NO_NEEDS, ...needs },
+    view,
+    reserved: () => [],
+    peers: peerRefs(peerNodes, view),
+    ...rest,
   };
 }
 
@@ -24,15 +34,89 @@ const peersRule = { kind: 'controller', namespace: 'default', uid: 'sts' } as co
 t.test('rejections carry a code, the right list and figures', async (t) => {
   const cases: [string, RequestContext, string, RegExp, boolean][] = [
     ['no report', ctx([], { nvmeVolumes: [GiB] }), 'no_report', /^no report from berth agent$/, true],
-    ['stale report', { ...ctx([report('a')], { nvmeVolumes: [GiB] }), nowMs: clock.now() + 181_000 }, 'report_stale', /^report stale \(older than 180s\)$/, true],
-    ['capacity', ctx([report('a', { pools: [['nvme0', 120, 1000]] })], { nvmeVolumes: [200 * GiB] }), 'nvme_capacity', /^needs 200Gi NVMe, 120Gi free in pool nvme0$/, true],
-    ['capacity with reservations', ctx([report('a', { pools: [['nvme0', 120, 1000]] })], { nvmeVolumes: [100 * GiB] }, { reserved: () => [50 * GiB] }), 'nvme_capacity', /^needs 100Gi NVMe, 70Gi free in pool nvme0 \(50Gi reserved for pods in flight\)$/, true],
-    ['several volumes', ctx([report('a', { pools: [['nvme0', 100, 1000], ['nvme1', 100, 1000]] })], { nvmeVolumes: [150 * GiB, 10 * GiB] }), 'nvme_capacity', /^needs 160Gi in 2 volumes NVMe/, true],
-    ['no NVMe pool', ctx([report('a', { pools: [] })], { nvmeVolumes: [GiB] }), 'no_nvme', /node reports no NVMe pool/, true],
-    ['bandwidth', ctx([report('a', { nics: [{ name: 'eth0', speedBps: 10e9, rxBps: 8e9, txBps: 1e9 }] })], { minBandwidthBps: 10e9 }), 'bandwidth', /^needs 10Gbit\/s bandwidth, 2Gbit\/s headroom on eth0$/, false],
-    ['unknown link speed', ctx([report('a', { nics: [{ name: 'ens3', speedBps: null, rxBps: 0, txBps: 0 }] })], { minBandwidthBps: 1e9 }), 'link_unknown', /link speed of ens3 unknown/, false],
-    ['no NIC', ctx([report('a', { nics: [] })], { minBandwidthBps: 1e9 }), 'link_unknown', /no network interface/, false],
-    ['peer latency', ctx([report('a', { peers: [['b', 900]] }), report('b')], { maxPeerLatencyUs: 500, peers: peersRule }, { peerNodes: ['b'] }), 'peer_latency', /^needs ≤ 500us to peers, 900us to b$/, true],
+    [
+      'stale report',
+      { ...ctx([report('a')], { nvmeVolumes: [GiB] }), nowMs: clock.now() + 181_000 },
+      'report_stale',
+      /^report stale \(older than 180s\)$/,
+      true,
+    ],
+    [
+      'capacity',
+      ctx([report('a', { pools: [['nvme0', 120, 1000]] })], { nvmeVolumes: [200 * GiB] }),
+      'nvme_capacity',
+      /^needs 200Gi NVMe, 120Gi free in pool nvme0$/,
+      true,
+    ],
+    [
+      'capacity with reservations',
+      ctx(
+        [report('a', { pools: [['nvme0', 120, 1000]] })],
+        { nvmeVolumes: [100 * GiB] },
+        { reserved: () => [50 * GiB] },
+      ),
+      'nvme_capacity',
+      /^needs 100Gi NVMe, 70Gi free in pool nvme0 \(50Gi reserved for pods in flight\)$/,
+      true,
+    ],
+    [
+      'several volumes',
+      ctx(
+        [
+          report('a', {
+            pools: [
+              ['nvme0', 100, 1000],
+              ['nvme1', 100, 1000],
+            ],
+          }),
+        ],
+        { nvmeVolumes: [150 * GiB, 10 * GiB] },
+      ),
+      'nvme_capacity',
+      /^needs 160Gi in 2 volumes NVMe/,
+      true,
+    ],
+    [
+      'no NVMe pool',
+      ctx([report('a', { pools: [] })], { nvmeVolumes: [GiB] }),
+      'no_nvme',
+      /node reports no NVMe pool/,
+      true,
+    ],
+    [
+      'bandwidth',
+      ctx([report('a', { nics: [{ name: 'eth0', speedBps: 10e9, rxBps: 8e9, txBps: 1e9 }] })], {
+        minBandwidthBps: 10e9,
+      }),
+      'bandwidth',
+      /^needs 10Gbit\/s bandwidth, 2Gbit\/s headroom on eth0$/,
+      false,
+    ],
+    [
+      'unknown link speed',
+      ctx([report('a', { nics: [{ name: 'ens3', speedBps: null, rxBps: 0, txBps: 0 }] })], { minBandwidthBps: 1e9 }),
+      'link_unknown',
+      /link speed of ens3 unknown/,
+      false,
+    ],
+    [
+      'no NIC',
+      ctx([report('a', { nics: [] })], { minBandwidthBps: 1e9 }),
+      'link_unknown',
+      /no network interface/,
+      false,
+    ],
+    [
+      'peer latency',
+      ctx(
+        [report('a', { peers: [['b', 900]] }), report('b')],
+        { maxPeerLatencyUs: 500, peers: peersRule },
+        { peerNodes: ['b'] },
+      ),
+      'peer_latency',
+      /^needs ≤ 500us to peers, 900us to b$/,
+      true,
+    ],
   ];
   for (const [name, c, code, message, unresolvable] of cases) {
     const v = evaluateNode('a', c);
@@ -51,14 +135,25 @@ t.test('neutral stale policy passes with score 5', async (t) => {
 });
 
 t.test('passing nodes get terms and a score', async (t) => {
-  const r = report('a', { pools: [['nvme0', 600, 1000]], nics: [{ name: 'eth0', speedBps: 25e9, rxBps: 0, txBps: 5e9 }], peers: [['b', 500], ['c', 1500]] });
-  const c = ctx([r, report('b'), report('c')], { nvmeVolumes: [100 * GiB], minBandwidthBps: 10e9, peers: peersRule }, { peerNodes: ['b', 'c', 'a'] });
+  const r = report('a', {
+    pools: [['nvme0', 600, 1000]],
+    nics: [{ name: 'eth0', speedBps: 25e9, rxBps: 0, txBps: 5e9 }],
+    peers: [
+      ['b', 500],
+      ['c', 1500],
+    ],
+  });
+  const c = ctx(
+    [r, report('b'), report('c')],
+    { nvmeVolumes: [100 * GiB], minBandwidthBps: 10e9, peers: peersRule },
+    { peerNodes: ['b', 'c', 'a'] },
+  );
   const v = evaluateNode('a', c);
   t.equal(v.rejection, null);
   t.equal(v.terms.capacity, 0.5, 'spread: (600-100)/1000');
   t.equal(v.terms.bandwidth, 0.4, '(25-5-10)/25');
   t.equal(v.terms.latency, 1 - (500 + 1500 + 0) / 3 / 2000, 'mean over b, c and a itself (0), reference 2ms');
-  t.equal(v.score, Math.round(10 * (0.5 + 0.4 + (1 - 2000 / 3 / 2000)) / 3));
+  t.equal(v.score, Math.round((10 * (0.5 + 0.4 + (1 - 2000 / 3 / 2000))) / 3));
   t.equal(v.facts.freeAfterBytes, 500 * GiB);
   t.equal(v.facts.worstPeerNode, 'c');
   t.equal(v.facts.worstPeerRttUs, 1500);
@@ -68,7 +163,7 @@ t.test('peer RTT is looked up in both directions; unmeasured peers are neutral',
   const a = report('a');
   const b = report('b', { peers: [['a', 400]] });
   const both = evaluateNode('a', ctx([a, b], { peers: peersRule }, { peerNodes: ['b'] }));
-  t.equal(both.facts.meanPeerRttUs, 400, 'taken from b\'s report');
+  t.equal(both.facts.meanPeerRttUs, 400, "taken from b's report");
   const none = evaluateNode('a', ctx([a, report('b')], { peers: peersRule }, { peerNodes: ['b'] }));
   t.equal(none.terms.latency, 0.5);
   t.equal(none.rejection, null, 'an unmeasured peer never rejects');
@@ -82,5 +177,8 @@ t.test('binpack prefers fuller nodes', async (t) => {
   const sEmpty = evaluateNode('empty', c).score ?? -1;
   t.ok(sFull > sEmpty, `binpack: full ${sFull} > empty ${sEmpty}`);
   const spread = ctx([full, empty], { nvmeVolumes: [100 * GiB] });
-  t.ok((evaluateNode('empty', spread).score ?? -1) > (evaluateNode('full', spread).score ?? -1), 'spread: the opposite');
+  t.ok(
+    (evaluateNode('empty', spread).score ?? -1) > (evaluateNode('full', spread).score ?? -1),
+    'spread: the opposite',
+  );
 });

@@ -12,8 +12,14 @@ const BIN = new URL('../../../server/agent/bin.ts', import.meta.url).pathname;
 function startAgentProcess(args: string[]) {
   const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
-  child.stderr.on('data', (c: Buffer) => { stderr += c.toString(); });
-  const exited = new Promise<number | null>((resolve) => { child.on('exit', (code) => { resolve(code); }); });
+  child.stderr.on('data', (c: Buffer) => {
+    stderr += c.toString();
+  });
+  const exited = new Promise<number | null>((resolve) => {
+    child.on('exit', (code) => {
+      resolve(code);
+    });
+  });
   return { child, exited, stderr: () => stderr };
 }
 
@@ -21,11 +27,33 @@ const seqOf = (body: string): number => (JSON.parse(body) as { agent: { sequence
 
 t.test('SIGTERM while publishes fail: backoff cut short, one final publish of the newest report, exit 0', async (t) => {
   let accept = false;
-  const extender = await localServer((_req, res) => { res.writeHead(accept ? 202 : 503).end(); });
+  const extender = await localServer((_req, res) => {
+    res.writeHead(accept ? 202 : 503).end();
+  });
   t.teardown(() => extender.close());
-  const agent = startAgentProcess(['--extender', extender.url, '--node', 'cli-node', '--interval', '1s', '--heartbeat', '1s',
-    '--probe-listen', '127.0.0.1:0', '--peer-source', 'none', '--retry-base', '20s', '--retry-max', '20s', '--pool', 'root=mount:/']);
-  t.teardown(() => { agent.child.kill('SIGKILL'); });
+  const agent = startAgentProcess([
+    '--extender',
+    extender.url,
+    '--node',
+    'cli-node',
+    '--interval',
+    '1s',
+    '--heartbeat',
+    '1s',
+    '--probe-listen',
+    '127.0.0.1:0',
+    '--peer-source',
+    'none',
+    '--retry-base',
+    '20s',
+    '--retry-max',
+    '20s',
+    '--pool',
+    'root=mount:/',
+  ]);
+  t.teardown(() => {
+    agent.child.kill('SIGKILL');
+  });
   await waitFor(() => extender.received.length >= 1, 10_000, 'first publish attempt');
   await waitFor(() => /"publish failed"/.test(agent.stderr()), 5000, 'failure logged');
   await new Promise((r) => setTimeout(r, 1200)); // at least one more round: a newer report is now pending
@@ -38,16 +66,31 @@ t.test('SIGTERM while publishes fail: backoff cut short, one final publish of th
   t.ok(Date.now() - signalled < 5000, `stopped in ${Date.now() - signalled} ms, without waiting out the backoff`);
   t.equal(extender.received.length, 2, 'exactly one final attempt');
   const [first, last] = extender.received.map((r) => seqOf(r.body));
-  t.ok((last ?? 0) > (first ?? 0), `the final publish carried the newest report (#${last ?? 0}), not the failed #${first ?? 0}`);
+  t.ok(
+    (last ?? 0) > (first ?? 0),
+    `the final publish carried the newest report (#${last ?? 0}), not the failed #${first ?? 0}`,
+  );
   t.match(agent.stderr(), /"msg":"stopping","signal":"SIGTERM"/);
   t.match(agent.stderr(), /"msg":"agent stopped","flushed":true/);
 });
 
 t.test('SIGINT with a healthy extender: exit 0, nothing pending', async (t) => {
-  const extender = await localServer((_req, res) => { res.writeHead(200).end('{}'); });
+  const extender = await localServer((_req, res) => {
+    res.writeHead(200).end('{}');
+  });
   t.teardown(() => extender.close());
-  const agent = startAgentProcess(['--extender', extender.url, '--node', 'cli-node-2', '--interval', '1s', '--no-probe']);
-  t.teardown(() => { agent.child.kill('SIGKILL'); });
+  const agent = startAgentProcess([
+    '--extender',
+    extender.url,
+    '--node',
+    'cli-node-2',
+    '--interval',
+    '1s',
+    '--no-probe',
+  ]);
+  t.teardown(() => {
+    agent.child.kill('SIGKILL');
+  });
   await waitFor(() => extender.received.length >= 1, 10_000, 'first publish');
   agent.child.kill('SIGINT');
   t.equal(await agent.exited, 0);
@@ -59,10 +102,24 @@ t.test('SIGINT with a healthy extender: exit 0, nothing pending', async (t) => {
 
 t.test('start-up failures name their flag and exit 2', async (t) => {
   const taken = createSocket('udp4');
-  await new Promise<void>((r) => { taken.bind(0, '127.0.0.1', r); });
-  t.teardown(() => { taken.close(); });
+  await new Promise<void>((r) => {
+    taken.bind(0, '127.0.0.1', r);
+  });
+  t.teardown(() => {
+    taken.close();
+  });
   const port = taken.address().port;
-  const agent = startAgentProcess(['--extender', 'http://127.0.0.1:9', '--node', 'n', '--probe-listen', `127.0.0.1:${port}`]);
+  const agent = startAgentProcess([
+    '--extender',
+    'http://127.0.0.1:9',
+    '--node',
+    'n',
+    '--probe-listen',
+    `127.0.0.1:${port}`,
+  ]);
   t.equal(await agent.exited, 2);
-  t.match(agent.stderr(), new RegExp(`berth agent: --probe-listen: cannot bind UDP 127\\.0\\.0\\.1:${port}: .*EADDRINUSE`));
+  t.match(
+    agent.stderr(),
+    new RegExp(`berth agent: --probe-listen: cannot bind UDP 127\\.0\\.0\\.1:${port}: .*EADDRINUSE`),
+  );
 });

@@ -13,7 +13,12 @@ import { performance } from 'node:perf_hooks';
 
 const onPath = async (tool: string): Promise<boolean> => {
   for (const dir of (process.env['PATH'] ?? '').split(':')) {
-    try { await access(`${dir}/${tool}`); return true; } catch { /* next */ }
+    try {
+      await access(`${dir}/${tool}`);
+      return true;
+    } catch {
+      /* next */
+    }
   }
   return false;
 };
@@ -21,7 +26,9 @@ const onPath = async (tool: string): Promise<boolean> => {
 t.test('NVMe devices (systeminformation.blockDevices)', async (t) => {
   const c = new NvmeDeviceCollector({ paths: HOST_PATHS, refreshMs: 60_000, log: captureLog() });
   const { value, problems } = await c.collect(0);
-  t.comment(`NVMe devices found: ${value.length === 0 ? 'none' : value.map((d) => `${d.name} (${d.model ?? 'no model'}, ${d.sizeBytes} B)`).join(', ')}`);
+  t.comment(
+    `NVMe devices found: ${value.length === 0 ? 'none' : value.map((d) => `${d.name} (${d.model ?? 'no model'}, ${d.sizeBytes} B)`).join(', ')}`,
+  );
   t.same(problems, []);
   for (const d of value) {
     t.match(d.name, /^nvme\d+(c\d+)?n\d+$/, `${d.name} is an NVMe namespace`);
@@ -44,22 +51,43 @@ t.test('pools: the root filesystem, tmpfs, the root disk as a whole device, and 
   });
   const { value, problems } = await c.collect();
   for (const p of value) {
-    t.comment(`pool ${p.name}: ${p.freeBytes}/${p.capacityBytes} B free, device ${String(p.device)}, model ${String(p.deviceModel)}, nvme ${p.nvme}`);
+    t.comment(
+      `pool ${p.name}: ${p.freeBytes}/${p.capacityBytes} B free, device ${String(p.device)}, model ${String(p.deviceModel)}, nvme ${p.nvme}`,
+    );
     t.ok(p.capacityBytes > 0 && p.freeBytes >= 0 && p.freeBytes <= p.capacityBytes, `${p.name}: 0 ≤ free ≤ capacity`);
-    t.equal(p.nvme, p.device !== null && p.device.split(',').every((d) => d.startsWith('nvme')), `${p.name}: nvme flag matches its device`);
+    t.equal(
+      p.nvme,
+      p.device !== null && p.device.split(',').every((d) => d.startsWith('nvme')),
+      `${p.name}: nvme flag matches its device`,
+    );
   }
   const root = value.find((p) => p.name === 'root');
   t.ok(root?.device, `root filesystem resolved to a disk (${String(root?.device)})`);
   t.equal(value.find((p) => p.name === 'shm')?.device, null, 'tmpfs has no backing device');
-  t.ok(problems.some((p) => p.startsWith('pool nowhere: ') && p.includes('ENOENT')), 'a missing mount path is a problem, not a crash');
+  t.ok(
+    problems.some((p) => p.startsWith('pool nowhere: ') && p.includes('ENOENT')),
+    'a missing mount path is a problem, not a crash',
+  );
   const vgProblem = problems.find((p) => p.startsWith('pool vg: '));
   t.comment(`vgs on PATH: ${vgsPresent}; problem: ${String(vgProblem)}`);
   if (vgsPresent) t.match(vgProblem ?? '', /vgs berth_test_vg_absent/, 'vgs present: the absent VG is reported');
-  else t.equal(vgProblem, 'pool vg: vgs not found on PATH (install lvm2 in the agent image)', 'vgs missing: reported, not crashed');
+  else
+    t.equal(
+      vgProblem,
+      'pool vg: vgs not found on PATH (install lvm2 in the agent image)',
+      'vgs missing: reported, not crashed',
+    );
   if (root?.device) {
-    const whole = new StoragePoolCollector({ paths: HOST_PATHS, pools: [{ name: 'disk', kind: 'device', device: `/dev/${root.device}` }] });
+    const whole = new StoragePoolCollector({
+      paths: HOST_PATHS,
+      pools: [{ name: 'disk', kind: 'device', device: `/dev/${root.device}` }],
+    });
     const w = await whole.collect();
-    t.equal(w.value[0]?.freeBytes, 0, `whole device /dev/${root.device} carries the root filesystem, so it offers 0 bytes`);
+    t.equal(
+      w.value[0]?.freeBytes,
+      0,
+      `whole device /dev/${root.device} carries the root filesystem, so it offers 0 bytes`,
+    );
     t.ok((w.value[0]?.capacityBytes ?? 0) >= root.capacityBytes, 'device capacity ≥ filesystem capacity');
   }
 });
@@ -71,13 +99,20 @@ t.test('network: default-route NIC, speed, smoothed rates', async (t) => {
   await new Promise((r) => setTimeout(r, 300));
   await settle();
   const second = await c.collect(performance.now());
-  t.comment(`NICs: ${second.value.map((n) => `${n.name} speed ${String(n.speedBps)} rx ${n.rxBps} tx ${n.txBps} bit/s`).join('; ') || 'none'}; problems: ${second.problems.join('; ') || 'none'}`);
+  t.comment(
+    `NICs: ${second.value.map((n) => `${n.name} speed ${String(n.speedBps)} rx ${n.rxBps} tx ${n.txBps} bit/s`).join('; ') || 'none'}; problems: ${second.problems.join('; ') || 'none'}`,
+  );
   t.ok(second.value.length + second.problems.length > 0, 'either a NIC or a reason why not');
   for (const n of second.value) {
     t.ok(n.speedBps === null || n.speedBps > 0, `${n.name}: speed positive or null`);
     t.ok(n.rxBps >= 0 && n.txBps >= 0, `${n.name}: rates non-negative`);
   }
-  const lo = new NetworkCollector({ nics: ['lo', 'nonexistent0'], paths: HOST_PATHS, refreshMs: 60_000, rateWindowMs: 5000 });
+  const lo = new NetworkCollector({
+    nics: ['lo', 'nonexistent0'],
+    paths: HOST_PATHS,
+    refreshMs: 60_000,
+    rateWindowMs: 5000,
+  });
   await lo.collect(0);
   const r = await lo.collect(100);
   t.equal(r.value.find((n) => n.name === 'lo')?.speedBps, null, 'lo has no link speed: null');

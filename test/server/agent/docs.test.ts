@@ -5,7 +5,12 @@ import { AGENT_FLAG_DEFAULTS } from '../../../lib/agent/config.ts';
 import { AGENT_FLAG_NAMES, AGENT_HELP } from '../../../server/agent/flags.ts';
 
 const doc = await readFile(new URL('../../../docs/agent.md', import.meta.url), 'utf8');
-const rows = new Map(doc.split('\n').filter((l) => l.startsWith('| `--')).map((l) => [/^\| `--([a-z-]+)/.exec(l)?.[1] ?? '', l]));
+const rows = new Map(
+  doc
+    .split('\n')
+    .filter((l) => l.startsWith('| `--'))
+    .map((l) => [/^\| `--([a-z-]+)/.exec(l)?.[1] ?? '', l]),
+);
 
 t.test('every flag is documented and in --help', async (t) => {
   for (const name of AGENT_FLAG_NAMES) {

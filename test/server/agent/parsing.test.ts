@@ -11,23 +11,41 @@ import { mountFor, parseMountinfo } from '../../../server/agent/collectors/mount
 import { parseLinkSpeedBps } from '../../../server/agent/collectors/network.ts';
 import { type BlockDeviceRow, nvmeDevicesFrom } from '../../../server/agent/collectors/nvme-devices.ts';
 import { StoragePoolCollector } from '../../../server/agent/collectors/storage-pools.ts';
-import { blockNameFromDevNumber, blockUsers, describeBacking, isNvmeName, parentDisks } from '../../../server/agent/collectors/sysfs.ts';
-import { decodeEchoPacket, ECHO_PACKET_BYTES, ECHO_REPLY, ECHO_REQUEST, encodeEchoPacket } from '../../../server/agent/latency/echo-packet.ts';
+import {
+  blockNameFromDevNumber,
+  blockUsers,
+  describeBacking,
+  isNvmeName,
+  parentDisks,
+} from '../../../server/agent/collectors/sysfs.ts';
+import {
+  decodeEchoPacket,
+  ECHO_PACKET_BYTES,
+  ECHO_REPLY,
+  ECHO_REQUEST,
+  encodeEchoPacket,
+} from '../../../server/agent/latency/echo-packet.ts';
 import { parsePeersResponse } from '../../../server/agent/latency/peer-source.ts';
 
-const fixture = (name: string): Promise<string> => readFile(new URL(`../../fixtures/agent/${name}`, import.meta.url), 'utf8');
+const fixture = (name: string): Promise<string> =>
+  readFile(new URL(`../../fixtures/agent/${name}`, import.meta.url), 'utf8');
 
 t.test('mountinfo (recorded)', async (t) => {
   const entries = parseMountinfo(await fixture('mountinfo.txt'));
   t.ok(entries.length >= 10, `${entries.length} mounts parsed`);
   const root = entries.find((e) => e.mountPoint === '/');
-  t.ok(root && root.major > 0 && root.fsType !== '', `root is ${root?.source} (${root?.major}:${root?.minor}, ${root?.fsType})`);
+  t.ok(
+    root && root.major > 0 && root.fsType !== '',
+    `root is ${root?.source} (${root?.major}:${root?.minor}, ${root?.fsType})`,
+  );
   t.equal(mountFor(entries, '/var/lib/x')?.mountPoint, '/', 'a path under / resolves to /');
   t.equal(mountFor(entries, '/dev/shm/x')?.mountPoint, '/dev/shm', 'longest prefix wins');
   t.equal(mountFor(entries, '/devices')?.mountPoint, '/', '"/dev" is not a prefix of "/devices"');
-  t.same(parseMountinfo('36 35 98:0 /mnt1 /mnt\\040two rw - ext3 /dev/root rw\ngarbage\n'), [
-    { major: 98, minor: 0, root: '/mnt1', mountPoint: '/mnt two', fsType: 'ext3', source: '/dev/root' },
-  ], 'proc(5) example with an escaped space; malformed line skipped');
+  t.same(
+    parseMountinfo('36 35 98:0 /mnt1 /mnt\\040two rw - ext3 /dev/root rw\ngarbage\n'),
+    [{ major: 98, minor: 0, root: '/mnt1', mountPoint: '/mnt two', fsType: 'ext3', source: '/dev/root' }],
+    'proc(5) example with an escaped space; malformed line skipped',
+  );
   t.equal(mountFor([], '/x'), null);
 });
 
@@ -35,16 +53,33 @@ t.test('default route (recorded)', async (t) => {
   t.equal(defaultRouteIfaceV4(await fixture('proc-net-route.txt')), 'eth0');
   t.equal(defaultRouteIfaceV6(await fixture('proc-net-ipv6_route.txt')), 'eth0', 'lo unreachable rows skipped');
   const header = 'Iface\tDestination\tGateway\tFlags\tRefCnt\tUse\tMetric\tMask\tMTU\tWindow\tIRTT\n';
-  t.equal(defaultRouteIfaceV4(`${header}a\t00000000\t01\t0003\t0\t0\t200\t00000000\t0\t0\t0\nb\t00000000\t01\t0003\t0\t0\t100\t00000000\t0\t0\t0\n`), 'b', 'lowest metric wins');
+  t.equal(
+    defaultRouteIfaceV4(
+      `${header}a\t00000000\t01\t0003\t0\t0\t200\t00000000\t0\t0\t0\nb\t00000000\t01\t0003\t0\t0\t100\t00000000\t0\t0\t0\n`,
+    ),
+    'b',
+    'lowest metric wins',
+  );
   t.equal(defaultRouteIfaceV4(`${header}a\t00000000\t01\t0002\t0\t0\t0\t00000000\t0\t0\t0\n`), null, 'route not up');
   t.equal(defaultRouteIfaceV4(header), null, 'no default route');
 });
 
 t.test('link speed', async (t) => {
   const recorded = JSON.parse(await fixture('nic-speed.json')) as Record<string, string>;
-  t.equal(parseLinkSpeedBps(recorded['eth0'] ?? ''), null, `virtio eth0 reported ${recorded['eth0']}: null, not a guess`);
+  t.equal(
+    parseLinkSpeedBps(recorded['eth0'] ?? ''),
+    null,
+    `virtio eth0 reported ${recorded['eth0']}: null, not a guess`,
+  );
   t.equal(recorded['lo'], 'error:EINVAL', 'lo refuses to answer (read as null by readSysText)');
-  const cases: [string | null, number | null][] = [['25000', 25e9], ['1000', 1e9], ['-1', null], ['0', null], [null, null], ['fast', null]];
+  const cases: [string | null, number | null][] = [
+    ['25000', 25e9],
+    ['1000', 1e9],
+    ['-1', null],
+    ['0', null],
+    [null, null],
+    ['fast', null],
+  ];
   for (const [text, want] of cases) t.equal(parseLinkSpeedBps(text), want, `speed ${String(text)}`);
 });
 
@@ -62,7 +97,14 @@ t.test('NVMe detection from lsblk rows', async (t) => {
     { name: 'nvme0n1', model: null, sizeBytes: 1.6e12 },
     { name: 'nvme1n1', model: 'SAMSUNG MZQL23T8HCLS', sizeBytes: 3.84e12 },
   ]);
-  const names: [string, boolean][] = [['nvme0n1', true], ['nvme12n3', true], ['nvme0c1n1', true], ['nvme0n1p1', false], ['nvme0', false], ['vda', false]];
+  const names: [string, boolean][] = [
+    ['nvme0n1', true],
+    ['nvme12n3', true],
+    ['nvme0c1n1', true],
+    ['nvme0n1p1', false],
+    ['nvme0', false],
+    ['vda', false],
+  ];
   for (const [n, want] of names) t.equal(isNvmeName(n), want, n);
 });
 
@@ -72,12 +114,28 @@ t.test('vgs output (hand-written in lvm2 format: no LVM here)', async (t) => {
     { name: 'vgslow', sizeBytes: 999653638144, freeBytes: 999653638144, pvs: ['/dev/sdb'] },
   ]);
   const calls: string[][] = [];
-  const vg = await queryVolumeGroup('vgslow', async (file, args) => { calls.push([file, ...args]); return fixture('vgs-output.txt'); });
+  const vg = await queryVolumeGroup('vgslow', async (file, args) => {
+    calls.push([file, ...args]);
+    return fixture('vgs-output.txt');
+  });
   t.equal(vg.freeBytes, 999653638144);
   t.same(calls, [['vgs', ...VGS_ARGS, 'vgslow']], 'fixed argv, no shell');
-  await t.rejects(queryVolumeGroup('vgx', async () => fixture('vgs-output.txt')), /volume group not in the output/);
-  await t.rejects(queryVolumeGroup('vg', async () => { throw Object.assign(new Error('spawn vgs ENOENT'), { code: 'ENOENT' }); }), /vgs not found on PATH/);
-  await t.rejects(queryVolumeGroup('vg', async () => { throw new Error('Volume group "vg" not found'); }), /vgs vg: Volume group "vg" not found/);
+  await t.rejects(
+    queryVolumeGroup('vgx', async () => fixture('vgs-output.txt')),
+    /volume group not in the output/,
+  );
+  await t.rejects(
+    queryVolumeGroup('vg', async () => {
+      throw Object.assign(new Error('spawn vgs ENOENT'), { code: 'ENOENT' });
+    }),
+    /vgs not found on PATH/,
+  );
+  await t.rejects(
+    queryVolumeGroup('vg', async () => {
+      throw new Error('Volume group "vg" not found');
+    }),
+    /vgs vg: Volume group "vg" not found/,
+  );
 });
 
 /** A sysfs tree shaped like the kernel's for an NVMe disk with a partition, a dm device on top and a bare disk (built by hand: no NVMe here). */
@@ -102,7 +160,12 @@ async function fakeSysfs(root: string): Promise<void> {
   await writeFile(`${bare}/size`, '7501476528\n');
   await writeFile(`${root}/sys/devices/virtual/block/dm-0/dev`, '253:0\n');
   await symlink(`${disk}/nvme0n1p1`, `${root}/sys/devices/virtual/block/dm-0/slaves/nvme0n1p1`);
-  for (const [name, target] of [['nvme0n1', disk], ['nvme0n1p1', `${disk}/nvme0n1p1`], ['nvme1n1', bare], ['dm-0', `${root}/sys/devices/virtual/block/dm-0`]] as const) {
+  for (const [name, target] of [
+    ['nvme0n1', disk],
+    ['nvme0n1p1', `${disk}/nvme0n1p1`],
+    ['nvme1n1', bare],
+    ['dm-0', `${root}/sys/devices/virtual/block/dm-0`],
+  ] as const) {
     await symlink(target, `${root}/sys/class/block/${name}`);
   }
   await symlink(`${disk}/nvme0n1p1`, `${root}/sys/dev/block/259:1`);
@@ -119,7 +182,11 @@ t.test('sysfs walk: partition → disk, dm → slaves → disk, models, users (h
   t.same(await parentDisks(paths, 'dm-0'), ['nvme0n1'], 'LV on a partition of nvme0n1');
   t.same(await parentDisks(paths, 'nvme1n1'), ['nvme1n1']);
   t.same(await describeBacking(paths, ['nvme0n1']), { device: 'nvme0n1', deviceModel: 'Fake NVMe 1.6TB', nvme: true });
-  t.same(await describeBacking(paths, ['nvme0n1', 'vda']), { device: 'nvme0n1,vda', deviceModel: null, nvme: false }, 'mixed backing is not NVMe');
+  t.same(
+    await describeBacking(paths, ['nvme0n1', 'vda']),
+    { device: 'nvme0n1,vda', deviceModel: null, nvme: false },
+    'mixed backing is not NVMe',
+  );
   t.same(await describeBacking(paths, []), { device: null, deviceModel: null, nvme: false });
   t.same(await blockUsers(paths, 'nvme0n1'), ['nvme0n1p1'], 'partitioned disk is in use');
   t.same(await blockUsers(paths, 'nvme1n1'), [], 'bare disk is free');
@@ -146,11 +213,34 @@ t.test('pool collector on the hand-built tree: mount on a dm device, whole devic
   const { value, problems } = await collector.collect();
   const byName = new Map(value.map((p) => [p.name, p]));
   const fast = byName.get('fast');
-  t.ok(fast && fast.capacityBytes > 0 && fast.freeBytes <= fast.capacityBytes, 'statfs numbers from the real filesystem under the testdir');
-  t.same([fast?.device, fast?.nvme, fast?.deviceModel], ['nvme0n1', true, 'Fake NVMe 1.6TB'], 'mount → dm-0 → nvme0n1p1 → nvme0n1');
-  t.same(byName.get('whole'), { name: 'whole', kind: 'device', capacityBytes: 7501476528 * 512, freeBytes: 7501476528 * 512, device: 'nvme1n1', deviceModel: null, nvme: true });
+  t.ok(
+    fast && fast.capacityBytes > 0 && fast.freeBytes <= fast.capacityBytes,
+    'statfs numbers from the real filesystem under the testdir',
+  );
+  t.same(
+    [fast?.device, fast?.nvme, fast?.deviceModel],
+    ['nvme0n1', true, 'Fake NVMe 1.6TB'],
+    'mount → dm-0 → nvme0n1p1 → nvme0n1',
+  );
+  t.same(byName.get('whole'), {
+    name: 'whole',
+    kind: 'device',
+    capacityBytes: 7501476528 * 512,
+    freeBytes: 7501476528 * 512,
+    device: 'nvme1n1',
+    deviceModel: null,
+    nvme: true,
+  });
   t.equal(byName.get('busy')?.freeBytes, 0, 'a partitioned device offers nothing');
-  t.same(byName.get('vg'), { name: 'vg', kind: 'lvm', capacityBytes: 1.6e12, freeBytes: 4e11, device: 'nvme0n1', deviceModel: 'Fake NVMe 1.6TB', nvme: true });
+  t.same(byName.get('vg'), {
+    name: 'vg',
+    kind: 'lvm',
+    capacityBytes: 1.6e12,
+    freeBytes: 4e11,
+    device: 'nvme0n1',
+    deviceModel: 'Fake NVMe 1.6TB',
+    nvme: true,
+  });
   t.notOk(byName.has('gone'));
   t.same(problems, ['pool gone: /dev/nvme9n1 is not a block device known to ' + `${root}/sys/class/block`]);
 });
@@ -159,7 +249,11 @@ t.test('echo packets', async (t) => {
   const p = encodeEchoPacket({ type: ECHO_REQUEST, session: 0xdeadbeef, nonce: 42 });
   t.equal(p.length, ECHO_PACKET_BYTES);
   t.same(decodeEchoPacket(p), { type: ECHO_REQUEST, session: 0xdeadbeef, nonce: 42 });
-  t.same(decodeEchoPacket(encodeEchoPacket({ type: ECHO_REPLY, session: 1, nonce: 2 })), { type: ECHO_REPLY, session: 1, nonce: 2 });
+  t.same(decodeEchoPacket(encodeEchoPacket({ type: ECHO_REPLY, session: 1, nonce: 2 })), {
+    type: ECHO_REPLY,
+    session: 1,
+    nonce: 2,
+  });
   const bad: [string, Buffer][] = [
     ['too short', p.subarray(0, 31)],
     ['too long', Buffer.concat([p, Buffer.alloc(1)])],
@@ -172,16 +266,51 @@ t.test('echo packets', async (t) => {
 
 t.test('/v1/peers body', async (t) => {
   const cases: { name: string; body: unknown; peers?: string[]; skipped?: number; throws?: RegExp }[] = [
-    { name: 'the documented shape', body: { peers: [{ node: 'n1', zone: 'z1', probe: '127.0.0.1:7070' }, { node: 'n2', probe: '[::1]:7071' }] }, peers: ['n1@z1=127.0.0.1:7070', 'n2@null=[::1]:7071'], skipped: 0 },
-    { name: 'probe null: probing off there, skipped quietly', body: { peers: [{ node: 'n1', zone: null, probe: null }] }, peers: [], skipped: 0 },
-    { name: 'bad entries skipped and counted', body: { peers: [{ node: 'N_1', probe: '1.2.3.4:1' }, { node: 'n2', probe: 'x' }, 'junk', { node: 'n3', zone: 3, probe: '1.2.3.4:1' }, { node: 'n4', probe: '1.2.3.4:1' }] }, peers: ['n4@null=1.2.3.4:1'], skipped: 4 },
+    {
+      name: 'the documented shape',
+      body: {
+        peers: [
+          { node: 'n1', zone: 'z1', probe: '127.0.0.1:7070' },
+          { node: 'n2', probe: '[::1]:7071' },
+        ],
+      },
+      peers: ['n1@z1=127.0.0.1:7070', 'n2@null=[::1]:7071'],
+      skipped: 0,
+    },
+    {
+      name: 'probe null: probing off there, skipped quietly',
+      body: { peers: [{ node: 'n1', zone: null, probe: null }] },
+      peers: [],
+      skipped: 0,
+    },
+    {
+      name: 'bad entries skipped and counted',
+      body: {
+        peers: [
+          { node: 'N_1', probe: '1.2.3.4:1' },
+          { node: 'n2', probe: 'x' },
+          'junk',
+          { node: 'n3', zone: 3, probe: '1.2.3.4:1' },
+          { node: 'n4', probe: '1.2.3.4:1' },
+        ],
+      },
+      peers: ['n4@null=1.2.3.4:1'],
+      skipped: 4,
+    },
     { name: 'not an object', body: [], throws: /bad \/v1\/peers body/ },
     { name: 'peers not a list', body: { peers: {} }, throws: /peers: must be an array/ },
   ];
   for (const c of cases) {
-    if (c.throws) { t.throws(() => parsePeersResponse(c.body), c.throws, c.name); continue; }
+    if (c.throws) {
+      t.throws(() => parsePeersResponse(c.body), c.throws, c.name);
+      continue;
+    }
     const got = parsePeersResponse(c.body);
-    t.same(got.peers.map((p) => `${p.node}@${String(p.zone)}=${p.probe}`), c.peers, c.name);
+    t.same(
+      got.peers.map((p) => `${p.node}@${String(p.zone)}=${p.probe}`),
+      c.peers,
+      c.name,
+    );
     t.equal(got.skipped, c.skipped, `${c.name}: skipped`);
   }
 });

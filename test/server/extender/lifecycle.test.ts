@@ -13,7 +13,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 const berth = join(import.meta.dirname, '../../../bin/berth.js');
 
 t.test('bad configuration exits 2 naming every bad flag', async (t) => {
-  const r = spawnSync(process.execPath, [berth, 'extender', '--stale-policy', 'ignore', '--report-ttl', 'soon'], { encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [berth, 'extender', '--stale-policy', 'ignore', '--report-ttl', 'soon'], {
+    encoding: 'utf8',
+  });
   t.equal(r.status, 2);
   t.match(r.stderr, /--report-ttl: must be a duration/);
   t.match(r.stderr, /--stale-policy: must be one of reject, neutral, got "ignore"/);
@@ -32,7 +34,9 @@ t.test('a port in use is a one-line error, not a stack trace', async (t) => {
   const blocker = createServer();
   blocker.listen(0, '127.0.0.1');
   await once(blocker, 'listening');
-  t.teardown(() => { blocker.close(); });
+  t.teardown(() => {
+    blocker.close();
+  });
   const address = blocker.address();
   const port = typeof address === 'object' && address !== null ? address.port : 0;
   const r = spawnSync(process.execPath, [berth, 'extender', '--listen', `127.0.0.1:${port}`], { encoding: 'utf8' });
@@ -42,12 +46,21 @@ t.test('a port in use is a one-line error, not a stack trace', async (t) => {
 });
 
 t.test('SIGTERM: readiness fails first, verbs still answer, then a clean exit', async (t) => {
-  const child = spawn(process.execPath, [berth, 'extender', '--listen', '127.0.0.1:0', '--shutdown-delay', '1500ms', '--local-agent'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  t.teardown(() => { child.kill('SIGKILL'); });
+  const child = spawn(
+    process.execPath,
+    [berth, 'extender', '--listen', '127.0.0.1:0', '--shutdown-delay', '1500ms', '--local-agent'],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  t.teardown(() => {
+    child.kill('SIGKILL');
+  });
   let url = '';
   for await (const line of createInterface({ input: child.stdout })) {
     const m = /"url":"(http:\/\/127\.0\.0\.1:\d+)"/.exec(line);
-    if (m?.[1] !== undefined) { url = m[1]; break; }
+    if (m?.[1] !== undefined) {
+      url = m[1];
+      break;
+    }
   }
   t.match(url, /^http:\/\/127\.0\.0\.1:\d+$/, 'the log says where it listens');
   let ready = 0;
@@ -60,7 +73,11 @@ t.test('SIGTERM: readiness fails first, verbs still answer, then a clean exit', 
   child.kill('SIGTERM');
   await sleep(300);
   t.equal((await fetch(`${url}/readyz`)).status, 503, 'not ready while draining');
-  const verb = await fetch(`${url}/scheduler/filter`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ Pod: { metadata: {} }, Nodes: null, NodeNames: ['a'] }) });
+  const verb = await fetch(`${url}/scheduler/filter`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ Pod: { metadata: {} }, Nodes: null, NodeNames: ['a'] }),
+  });
   t.equal(verb.status, 200, 'the scheduler is still answered during the drain');
   const [code] = (await exited) as [number | null];
   t.equal(code, 0, 'exit status 0');

@@ -3,7 +3,11 @@ import { report, testApp } from '../../helpers/builders.ts';
 
 t.test('a valid report is ingested and visible', async (t) => {
   const { app, store } = testApp();
-  const res = await app.inject({ method: 'POST', url: '/v1/reports', payload: report('node-a', { probe: '127.0.0.1:7070', zone: 'z1' }) });
+  const res = await app.inject({
+    method: 'POST',
+    url: '/v1/reports',
+    payload: report('node-a', { probe: '127.0.0.1:7070', zone: 'z1' }),
+  });
   t.equal(res.statusCode, 200);
   t.same(res.json(), { accepted: 1, duplicate: 0 });
   t.equal(store.size, 1);
@@ -25,12 +29,22 @@ t.test('a valid report is ingested and visible', async (t) => {
 
 t.test('a batch is all or nothing', async (t) => {
   const { app, store } = testApp();
-  const bad = { ...report('node-b'), pools: [{ name: 'p', kind: 'mount', capacityBytes: 1, freeBytes: 2, device: null, deviceModel: null, nvme: true }] };
+  const bad = {
+    ...report('node-b'),
+    pools: [{ name: 'p', kind: 'mount', capacityBytes: 1, freeBytes: 2, device: null, deviceModel: null, nvme: true }],
+  };
   const res = await app.inject({ method: 'POST', url: '/v1/reports', payload: { items: [report('node-a'), bad] } });
   t.equal(res.statusCode, 400);
-  t.match(res.json(), { code: 'BERTH_ERR_BAD_REPORT', message: /items\[1\]\.pools\[0\]\.freeBytes: must be ≤ capacityBytes/ });
+  t.match(res.json(), {
+    code: 'BERTH_ERR_BAD_REPORT',
+    message: /items\[1\]\.pools\[0\]\.freeBytes: must be ≤ capacityBytes/,
+  });
   t.equal(store.size, 0, 'the valid report in the bad batch was not applied');
-  const ok = await app.inject({ method: 'POST', url: '/v1/reports', payload: { items: [report('node-a'), report('node-b')] } });
+  const ok = await app.inject({
+    method: 'POST',
+    url: '/v1/reports',
+    payload: { items: [report('node-a'), report('node-b')] },
+  });
   t.same(ok.json(), { accepted: 2, duplicate: 0 });
 });
 
@@ -43,7 +57,12 @@ t.test('bad reports: 400 naming the field, counted, and the previous report kept
     [[], /must be an object, got array/],
   ];
   for (const [payload, want] of cases) {
-    const res = await app.inject({ method: 'POST', url: '/v1/reports', payload: JSON.stringify(payload), headers: { 'content-type': 'application/json' } });
+    const res = await app.inject({
+      method: 'POST',
+      url: '/v1/reports',
+      payload: JSON.stringify(payload),
+      headers: { 'content-type': 'application/json' },
+    });
     t.equal(res.statusCode, 400);
     t.match(res.json<{ message: string }>().message, want);
   }
@@ -57,12 +76,35 @@ t.test('push can be turned off, and an authenticator can refuse', async (t) => {
   t.equal(res.statusCode, 403);
   t.match(res.json(), { code: 'BERTH_ERR_REPORTS_DISABLED' });
   const guarded = testApp({
-    authenticateReport: async (authorization, node) => authorization === 'Bearer good' && node === 'node-a' ? { ok: true } : authorization === undefined ? { ok: false, status: 401, reason: 'no token' } : { ok: false, status: 403, reason: `token may not report for ${node}` },
+    authenticateReport: async (authorization, node) =>
+      authorization === 'Bearer good' && node === 'node-a'
+        ? { ok: true }
+        : authorization === undefined
+          ? { ok: false, status: 401, reason: 'no token' }
+          : { ok: false, status: 403, reason: `token may not report for ${node}` },
   });
-  t.equal((await guarded.app.inject({ method: 'POST', url: '/v1/reports', payload: report('node-a') })).statusCode, 401);
-  const wrongNode = await guarded.app.inject({ method: 'POST', url: '/v1/reports', payload: report('node-b'), headers: { authorization: 'Bearer good' } });
+  t.equal(
+    (await guarded.app.inject({ method: 'POST', url: '/v1/reports', payload: report('node-a') })).statusCode,
+    401,
+  );
+  const wrongNode = await guarded.app.inject({
+    method: 'POST',
+    url: '/v1/reports',
+    payload: report('node-b'),
+    headers: { authorization: 'Bearer good' },
+  });
   t.equal(wrongNode.statusCode, 403);
   t.match(wrongNode.json(), { message: /may not report for node-b/ });
-  t.equal((await guarded.app.inject({ method: 'POST', url: '/v1/reports', payload: report('node-a'), headers: { authorization: 'Bearer good' } })).statusCode, 200);
+  t.equal(
+    (
+      await guarded.app.inject({
+        method: 'POST',
+        url: '/v1/reports',
+        payload: report('node-a'),
+        headers: { authorization: 'Bearer good' },
+      })
+    ).statusCode,
+    200,
+  );
   t.equal(guarded.store.size, 1);
 });

@@ -13,6 +13,10 @@ t.test('peers from NodeReport objects', async (t) => {
   ];
   const { peers, skipped } = peersFromNodeReports(JSON.parse(JSON.stringify({ items })));
   t.same(peers, [{ node: 'n1', zone: 'z1', probe: '10.0.0.1:7070' }], 'only reports with a usable probe address');
-  t.equal(skipped, 2, 'a bad probe address and an invalid status are skipped and counted; no probe or no status yet is not an error');
+  t.equal(
+    skipped,
+    2,
+    'a bad probe address and an invalid status are skipped and counted; no probe or no status yet is not an error',
+  );
   t.same(peersFromNodeReports({}), { peers: [], skipped: 0 }, 'an empty list');
 });

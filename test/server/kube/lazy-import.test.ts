@@ -21,13 +21,24 @@ function loadedModules(argv: string[]): string[] {
     await running.close();
     process.stdout.write(JSON.stringify(seen));
   `;
-  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: root, encoding: 'utf8', timeout: 60_000 });
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+    cwd: root,
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
   if (r.status !== 0) throw new Error(r.stderr);
   return JSON.parse(r.stdout) as string[];
 }
 
 t.test('a standalone extender never loads @kubernetes/client-node', async (t) => {
   const seen = loadedModules(['listen=127.0.0.1:0', 'shutdown-delay=0s']);
-  t.ok(seen.some((u) => u.includes('/fastify/')), `the recording works (${seen.length} modules)`);
-  t.same(seen.filter((u) => u.includes('@kubernetes/client-node')), [], 'no client-node module');
+  t.ok(
+    seen.some((u) => u.includes('/fastify/')),
+    `the recording works (${seen.length} modules)`,
+  );
+  t.same(
+    seen.filter((u) => u.includes('@kubernetes/client-node')),
+    [],
+    'no client-node module',
+  );
 });

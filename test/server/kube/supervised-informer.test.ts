@@ -23,13 +23,26 @@ async function fakeApiServer(): Promise<Fake> {
   let rv = 1;
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://x');
-    if (url.pathname !== '/api/v1/pods') { res.writeHead(404).end(); return; }
+    if (url.pathname !== '/api/v1/pods') {
+      res.writeHead(404).end();
+      return;
+    }
     if (url.searchParams.get('watch') !== 'true') {
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ kind: 'PodList', apiVersion: 'v1', metadata: { resourceVersion: String(++rv) }, items: [...fake.pods.values()] }));
+      res.writeHead(200, { 'content-type': 'application/json' }).end(
+        JSON.stringify({
+          kind: 'PodList',
+          apiVersion: 'v1',
+          metadata: { resourceVersion: String(++rv) },
+          items: [...fake.pods.values()],
+        }),
+      );
       return;
     }
     const status = fake.watchStatus.shift() ?? 200;
-    if (status !== 200) { res.writeHead(status).end('{}'); return; }
+    if (status !== 200) {
+      res.writeHead(status).end('{}');
+      return;
+    }
     res.writeHead(200, { 'content-type': 'application/json' });
     res.flushHeaders();
     fake.watches.push(res);
@@ -48,7 +61,12 @@ async function fakeApiServer(): Promise<Fake> {
 
 function kubeConfig(server: string): k8s.KubeConfig {
   const kc = new k8s.KubeConfig();
-  kc.loadFromOptions({ clusters: [{ name: 'c', server, skipTLSVerify: true }], users: [{ name: 'u' }], contexts: [{ name: 'c', cluster: 'c', user: 'u' }], currentContext: 'c' });
+  kc.loadFromOptions({
+    clusters: [{ name: 'c', server, skipTLSVerify: true }],
+    users: [{ name: 'u' }],
+    contexts: [{ name: 'c', cluster: 'c', user: 'u' }],
+    currentContext: 'c',
+  });
   return kc;
 }
 
@@ -74,14 +92,36 @@ t.test('a watch that fails with 500 stops client-node; the supervisor restarts i
   const kc = kubeConfig(fake.url);
   const core = kc.makeApiClient(k8s.CoreV1Api);
   const informer = new SupervisedInformer({
-    k8s, kc, resource: 'pods', path: '/api/v1/pods', list: () => core.listPodForAllNamespaces(),
-    sink: { upsert: (o, initial) => { seen.set(o.metadata?.name ?? '', initial); }, remove: (o) => { removed.push(o.metadata?.name ?? ''); } },
-    watchdogTimeoutMs: 60_000, resyncPeriodMs: 60_000, now: () => Date.now(), random: () => 0, log: () => undefined,
+    k8s,
+    kc,
+    resource: 'pods',
+    path: '/api/v1/pods',
+    list: () => core.listPodForAllNamespaces(),
+    sink: {
+      upsert: (o, initial) => {
+        seen.set(o.metadata?.name ?? '', initial);
+      },
+      remove: (o) => {
+        removed.push(o.metadata?.name ?? '');
+      },
+    },
+    watchdogTimeoutMs: 60_000,
+    resyncPeriodMs: 60_000,
+    now: () => Date.now(),
+    random: () => 0,
+    log: () => undefined,
   });
   t.teardown(() => informer.stop());
   informer.start();
   await until(() => informer.health.phase === 'synced');
-  t.same([...seen], [['a', true], ['b', true]], 'the first LIST is marked initial');
+  t.same(
+    [...seen],
+    [
+      ['a', true],
+      ['b', true],
+    ],
+    'the first LIST is marked initial',
+  );
   // The next watch is refused with a 500: client-node gives up; the supervisor must not.
   fake.watchStatus.push(500);
   fake.pods.delete('b');
@@ -103,9 +143,22 @@ t.test('periodic relists keep the informer synced and count', async (t) => {
   const kc = kubeConfig(fake.url);
   const core = kc.makeApiClient(k8s.CoreV1Api);
   const informer = new SupervisedInformer({
-    k8s, kc, resource: 'pods', path: '/api/v1/pods', list: () => core.listPodForAllNamespaces(),
-    sink: { upsert: () => undefined, remove: (o) => { removed.push(o.metadata?.name ?? ''); } },
-    watchdogTimeoutMs: 60_000, resyncPeriodMs: 300, now: () => Date.now(), random: () => 0, log: () => undefined,
+    k8s,
+    kc,
+    resource: 'pods',
+    path: '/api/v1/pods',
+    list: () => core.listPodForAllNamespaces(),
+    sink: {
+      upsert: () => undefined,
+      remove: (o) => {
+        removed.push(o.metadata?.name ?? '');
+      },
+    },
+    watchdogTimeoutMs: 60_000,
+    resyncPeriodMs: 300,
+    now: () => Date.now(),
+    random: () => 0,
+    log: () => undefined,
   });
   t.teardown(() => informer.stop());
   informer.start();
