@@ -8,15 +8,14 @@
  *     ledger holds their size there, so they are not asked for again either;
  *   - a claim berth has not seen (informer lag) or whose class it cannot match adds nothing.
  *
- * Readers take `unknown` because client-node hands over LIST results as model instances and WATCH events as plain
- * JSON; only string fields are read, so both look the same here.
+ * The informer keeps only ClaimFacts per claim, built by claimFactsOf from whichever encoding the API server used.
  */
 import { isRecord } from '../core/check.ts';
 import { parseQuantity } from '../core/units.ts';
 
 export const SELECTED_NODE = 'volume.kubernetes.io/selected-node';
 /** The legacy twin of storageClassName, still honoured by the API server. */
-const BETA_CLASS_ANNOTATION = 'volume.beta.kubernetes.io/storage-class';
+export const BETA_CLASS_ANNOTATION = 'volume.beta.kubernetes.io/storage-class';
 
 export interface ClaimFacts {
   readonly namespace: string;
@@ -52,24 +51,58 @@ export function claimKey(namespace: string, name: string): string {
   return `${namespace}/${name}`;
 }
 
-/** Reads a PersistentVolumeClaim; null when it has no name. */
-export function claimFacts(pvc: unknown): ClaimFacts | null {
+/** A claim's fields as a decoder found them (JSON or protobuf); empty strings for absent ones. */
+export interface ClaimFields {
+  readonly namespace: string;
+  readonly name: string;
+  readonly uid: string;
+  readonly storageClassName: string;
+  /** The volume.beta.kubernetes.io/storage-class annotation. */
+  readonly betaClass: string;
+  /** spec.resources.requests.storage as a quantity string. */
+  readonly storage: string;
+  readonly volumeName: string;
+  /** The volume.kubernetes.io/selected-node annotation. */
+  readonly selectedNode: string;
+}
+
+/** What berth keeps of a claim; null when it has no name. `intern` shares repeated strings (namespaces, nodes). */
+export function claimFactsOf(f: ClaimFields, intern: (s: string) => string = (s) => s): ClaimFacts | null {
+  if (f.name === '') return null;
+  const storage = str(f.storage);
+  const bytes = storage === null ? null : parseQuantity(storage);
+  const cls = str(f.storageClassName) ?? str(f.betaClass);
+  const node = str(f.selectedNode);
+  return {
+    namespace: intern(f.namespace || 'default'),
+    name: f.name,
+    uid: f.uid,
+    storageClass: cls === null ? null : intern(cls),
+    requestBytes: bytes !== null && bytes > 0 ? bytes : null,
+    volumeName: str(f.volumeName),
+    selectedNode: node === null ? null : intern(node),
+  };
+}
+
+/** Reads a PersistentVolumeClaim as JSON.parse made it; null when it has no name. */
+export function claimFacts(pvc: unknown, intern?: (s: string) => string): ClaimFacts | null {
   const meta = rec(rec(pvc)['metadata']);
   const spec = rec(rec(pvc)['spec']);
-  const name = str(meta['name']);
-  if (name === null) return null;
   const annotations = rec(meta['annotations']);
-  const storage = str(rec(rec(spec['resources'])['requests'])['storage']);
-  const bytes = storage === null ? null : parseQuantity(storage);
-  return {
-    namespace: str(meta['namespace']) ?? 'default',
-    name,
-    uid: str(meta['uid']) ?? '',
-    storageClass: str(spec['storageClassName']) ?? str(annotations[BETA_CLASS_ANNOTATION]),
-    requestBytes: bytes !== null && bytes > 0 ? bytes : null,
-    volumeName: str(spec['volumeName']),
-    selectedNode: str(annotations[SELECTED_NODE]),
-  };
+  const text = (v: unknown): string => (typeof v === 'string' ? v : '');
+  return claimFactsOf(
+    {
+      namespace: text(meta['namespace']),
+      name: text(meta['name']),
+      uid: text(meta['uid']),
+      storageClassName: text(spec['storageClassName']),
+      betaClass: text(annotations[BETA_CLASS_ANNOTATION]),
+      storage: text(rec(rec(spec['resources'])['requests'])['storage']),
+      volumeName: text(spec['volumeName']),
+      selectedNode: text(annotations[SELECTED_NODE]),
+    },
+    intern,
+  );
 }
 
 export function classFacts(sc: unknown): ClassFacts | null {

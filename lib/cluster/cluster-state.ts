@@ -13,10 +13,8 @@
  * before this replica started, and the node's report is assumed to include them (docs/kubernetes.md, restarts).
  */
 import {
-  claimFacts,
   claimKey,
   claimVolumes,
-  classFacts,
   isNvmeClaim,
   type ClaimFacts,
   type ClassFacts,
@@ -25,15 +23,9 @@ import {
 import { Ledger, type LedgerOptions, type PlacementObserved } from './ledger.ts';
 import { ANNOTATIONS, type PeerRule } from '../extender/needs.ts';
 import { PeerIndex } from './peer-index.ts';
-import { podFacts, type PodFacts } from '../extender/pod.ts';
-import { isRecord } from '../core/check.ts';
+import type { PodFacts, PodRecord } from '../extender/pod.ts';
 import { parseQuantity } from '../core/units.ts';
 import type { HostPriority } from '../extender/wire.ts';
-
-interface PodEntry {
-  readonly facts: PodFacts;
-  readonly terminal: boolean;
-}
 
 export interface RaceStats {
   /** Placements observed for pods that had a provisional hold: on a held node, or elsewhere. */
@@ -53,7 +45,7 @@ export class ClusterState {
   readonly #provisionalOn: boolean;
   readonly #claims = new Map<string, ClaimFacts>();
   readonly #classes = new Map<string, ClassFacts>();
-  readonly #pods = new Map<string, PodEntry>();
+  readonly #pods = new Map<string, PodRecord>();
   readonly #podsByClaim = new Map<string, Set<string>>();
   readonly #peers = new PeerIndex();
   readonly #windows: number[] = [];
@@ -119,22 +111,18 @@ export class ClusterState {
     return { hits: this.#hits, misses: this.#misses, unheld: this.#unheld, windowsMs: [...this.#windows] };
   }
 
-  // ---- informer events ----
+  // ---- informer events: projections in (lib/extender/pod.ts, claim-volumes.ts), one map per resource ----
 
-  storageClass(obj: unknown): void {
-    const c = classFacts(obj);
-    if (c !== null) this.#classes.set(c.name, c);
+  storageClass(c: ClassFacts): void {
+    this.#classes.set(c.name, c);
   }
 
-  storageClassGone(obj: unknown): void {
-    const c = classFacts(obj);
-    if (c !== null) this.#classes.delete(c.name);
+  storageClassGone(name: string): void {
+    this.#classes.delete(name);
   }
 
   /** `initial`: the object came from an informer's first LIST, before it synced. */
-  claim(obj: unknown, nowMs: number, initial: boolean): void {
-    const c = claimFacts(obj);
-    if (c === null) return;
+  claim(c: ClaimFacts, nowMs: number, initial: boolean): void {
     const key = claimKey(c.namespace, c.name);
     const prev = this.#claims.get(key);
     this.#claims.set(key, c);
@@ -163,54 +151,48 @@ export class ClusterState {
         nowMs,
       );
       for (const podKey of this.#podsByClaim.get(key) ?? [])
-        this.#observe(this.#pods.get(podKey)?.facts.uid ?? '', c.selectedNode, nowMs);
+        this.#observe(this.#pods.get(podKey)?.uid ?? '', c.selectedNode, nowMs);
     } else if (c.volumeName !== null) {
       this.ledger.confirm(ledgerKey, nowMs);
     }
   }
 
-  claimGone(obj: unknown): void {
-    const c = claimFacts(obj);
-    if (c === null) return;
-    const key = claimKey(c.namespace, c.name);
+  /** `key` is namespace/name. */
+  claimGone(key: string): void {
     this.#claims.delete(key);
     this.ledger.release(`pvc/${key}`, 'deleted');
   }
 
-  pod(obj: unknown, nowMs: number, initial: boolean): void {
-    if (!isRecord(obj)) return;
-    const facts = podFacts(obj);
-    const key = `${facts.namespace}/${facts.name}`;
-    const phase = isRecord(obj['status']) ? obj['status']['phase'] : undefined;
-    const terminal = phase === 'Succeeded' || phase === 'Failed';
+  pod(rec: PodRecord, nowMs: number, initial: boolean): void {
+    const key = rec.key;
     const prev = this.#pods.get(key);
-    this.#indexClaims(key, prev?.facts.claimNames ?? [], facts.claimNames, facts.namespace);
-    this.#pods.set(key, { facts, terminal });
-    if (terminal) {
-      this.#unbind(key, facts);
+    this.#indexClaims(key, prev?.claimNames ?? [], rec.claimNames, rec.namespace);
+    this.#pods.set(key, rec);
+    if (rec.terminal) {
+      this.#unbind(key, rec);
       return;
     }
-    if (facts.nodeName === null) {
+    if (rec.nodeName === null) {
       this.#peers.remove(key);
       return;
     }
     this.#peers.upsert({
       key,
-      namespace: facts.namespace,
-      labels: facts.labels,
-      controllerUid: facts.controllerUid,
-      node: facts.nodeName,
+      namespace: rec.namespace,
+      labels: rec.labels,
+      controllerUid: rec.controllerUid,
+      node: rec.nodeName,
     });
-    const newlyBound = prev === undefined ? !initial : prev.facts.nodeName === null;
+    const newlyBound = prev === undefined ? !initial : prev.nodeName === null;
     if (!newlyBound) return;
-    this.#observe(facts.uid, facts.nodeName, nowMs);
-    const annotated = this.#annotatedVolumes(facts);
+    this.#observe(rec.uid, rec.nodeName, nowMs);
+    const annotated = this.#annotatedVolumes(rec);
     if (annotated !== null)
       this.ledger.reserve(
         {
           key: `pod/${key}`,
-          owner: facts.uid,
-          node: facts.nodeName,
+          owner: rec.uid,
+          node: rec.nodeName,
           volumes: annotated,
           source: 'binding',
           provisioned: true,
@@ -219,13 +201,33 @@ export class ClusterState {
       );
   }
 
-  podGone(obj: unknown): void {
-    if (!isRecord(obj)) return;
-    const facts = podFacts(obj);
-    const key = `${facts.namespace}/${facts.name}`;
-    this.#indexClaims(key, this.#pods.get(key)?.facts.claimNames ?? [], [], facts.namespace);
+  /**
+   * The pod is gone (deleted, or finished and so out of the informer's field selector). `last` is its final state
+   * when the API server sent one; otherwise what this state last held is used.
+   */
+  podGone(key: string, last: PodFacts | null = null): void {
+    const facts = this.#pods.get(key) ?? last;
+    if (facts === null) return;
+    this.#indexClaims(key, facts.claimNames, [], facts.namespace);
     this.#pods.delete(key);
     this.#unbind(key, facts);
+  }
+
+  /** What each informer's relist compares the new LIST with, to find what was deleted unseen. */
+  podKeys(): IterableIterator<string> {
+    return this.#pods.keys();
+  }
+
+  claimKeys(): IterableIterator<string> {
+    return this.#claims.keys();
+  }
+
+  classKeys(): IterableIterator<string> {
+    return this.#classes.keys();
+  }
+
+  get podCount(): number {
+    return this.#pods.size;
   }
 
   /** An accepted report: it may account for reservations provisioned before it was taken. */

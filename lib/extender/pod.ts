@@ -1,6 +1,12 @@
 /**
- * The few facts berth reads from a v1.Pod, pulled out once per request. kube-scheduler sends the Pod with normal
- * lowerCamel JSON keys (docs/protocol.md, "Wire format"); anything berth does not read is left alone.
+ * The few facts berth reads from a v1.Pod. Two readers:
+ *
+ *   podFacts(pod)          the pod in a filter/prioritize request (kube-scheduler sends normal lowerCamel JSON,
+ *                          docs/protocol.md, "Wire format"), once per request;
+ *   PodProjector.record()  every pod the informer sees, kept for as long as the pod exists. This is the whole of
+ *                          what berth holds per pod, so it keeps only the nine fields berth reads (namespace, name,
+ *                          uid, labels, berth.io/ annotations, controller uid, claim names, node, whether finished)
+ *                          and shares repeated strings (namespaces, nodes, label keys and values, owner uids).
  */
 import { isRecord } from '../core/check.ts';
 
@@ -17,7 +23,32 @@ export interface PodFacts {
   readonly nodeName: string | null;
 }
 
+/** What the informer keeps of a pod. */
+export interface PodRecord extends PodFacts {
+  /** namespace/name */
+  readonly key: string;
+  /** Succeeded or Failed: no longer runs anywhere. */
+  readonly terminal: boolean;
+}
+
+/** The raw fields of a pod as a decoder found them (JSON or protobuf), before the projector keeps them. */
+export interface PodFields {
+  namespace: string;
+  name: string;
+  uid: string;
+  labels: [string, string][];
+  /** Only berth.io/ annotations need to be passed; others are dropped anyway. */
+  annotations: [string, string][];
+  controllerUid: string | null;
+  claimNames: string[];
+  nodeName: string;
+  phase: string;
+}
+
+export const BERTH_ANNOTATION_PREFIX = 'berth.io/';
+
 const EMPTY: Readonly<Record<string, string>> = Object.freeze({});
+const NO_CLAIMS: readonly string[] = Object.freeze([]);
 
 function stringMap(v: unknown): Readonly<Record<string, string>> {
   if (!isRecord(v)) return EMPTY;
@@ -62,4 +93,91 @@ export function podFacts(pod: Readonly<Record<string, unknown>>): PodFacts {
     claimNames: claimNames(spec['volumes']),
     nodeName: nodeName === '' ? null : nodeName,
   };
+}
+
+/**
+ * One copy of each repeated string. Bounded: once full, new strings are kept as they are (correct, just not
+ * shared), so a stream of unique values cannot grow it without limit.
+ */
+export class Interner {
+  readonly #strings = new Map<string, string>();
+  readonly #max: number;
+
+  constructor(max = 200_000) {
+    this.#max = max;
+  }
+
+  get size(): number {
+    return this.#strings.size;
+  }
+
+  get(s: string): string {
+    const found = this.#strings.get(s);
+    if (found !== undefined) return found;
+    if (this.#strings.size < this.#max) this.#strings.set(s, s);
+    return s;
+  }
+}
+
+/** Builds PodRecords, sharing strings through one Interner. */
+export class PodProjector {
+  readonly #intern: Interner;
+
+  constructor(intern: Interner = new Interner()) {
+    this.#intern = intern;
+  }
+
+  record(f: PodFields): PodRecord | null {
+    if (f.name === '') return null;
+    const intern = this.#intern;
+    const namespace = intern.get(f.namespace || 'default');
+    const labels = this.#map(f.labels, f.name);
+    const berth = f.annotations.filter(([k]) => k.startsWith(BERTH_ANNOTATION_PREFIX));
+    return {
+      key: `${namespace}/${f.name}`,
+      namespace,
+      name: f.name,
+      uid: f.uid,
+      labels,
+      annotations: this.#map(berth, f.name),
+      controllerUid: f.controllerUid === null ? null : intern.get(f.controllerUid),
+      claimNames: f.claimNames.length === 0 ? NO_CLAIMS : f.claimNames,
+      nodeName: f.nodeName === '' ? null : intern.get(f.nodeName),
+      terminal: f.phase === 'Succeeded' || f.phase === 'Failed',
+    };
+  }
+
+  /** The informer's JSON path: a pod as JSON.parse made it. */
+  fromObject(pod: unknown): PodRecord | null {
+    if (!isRecord(pod)) return null;
+    const meta = isRecord(pod['metadata']) ? pod['metadata'] : {};
+    const spec = isRecord(pod['spec']) ? pod['spec'] : {};
+    const status = isRecord(pod['status']) ? pod['status'] : {};
+    return this.record({
+      namespace: str(meta['namespace']),
+      name: str(meta['name']),
+      uid: str(meta['uid']),
+      labels: entries(meta['labels']),
+      annotations: entries(meta['annotations']),
+      controllerUid: controllerUid(meta['ownerReferences']),
+      claimNames: claimNames(spec['volumes']),
+      nodeName: str(spec['nodeName']),
+      phase: str(status['phase']),
+    });
+  }
+
+  /** Keys and values interned; a value equal to the pod's name (the StatefulSet pod-name label) shares it. */
+  #map(pairs: readonly [string, string][], name: string): Readonly<Record<string, string>> {
+    if (pairs.length === 0) return EMPTY;
+    const out: Record<string, string> = {};
+    for (const [k, v] of pairs) out[this.#intern.get(k)] = v === name ? name : this.#intern.get(v);
+    return out;
+  }
+}
+
+function entries(v: unknown): [string, string][] {
+  if (!isRecord(v)) return [];
+  const out: [string, string][] = [];
+  for (const [k, val] of Object.entries(v)) if (typeof val === 'string') out.push([k, val]);
+  return out;
 }

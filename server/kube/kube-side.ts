@@ -10,29 +10,33 @@ import type { Registry } from 'prom-client';
 import { ClusterState } from '../../lib/cluster/cluster-state.ts';
 import type { ExtenderConfig, KubeOptions } from '../../lib/extender/config.ts';
 import { informersReadiness, type InformerHealth } from '../../lib/cluster/informer-health.ts';
-import { reportFromObject, statusWrittenAtMs } from '../../lib/core/node-report-resource.ts';
 import type { ReportStore } from '../../lib/extender/report-store.ts';
 import { describeProblems } from '../../lib/core/check.ts';
 import type { ClusterView } from '../../lib/extender/ports.ts';
 import type { ReportAuthenticator } from '../../lib/extender/ports.ts';
+import { Interner, PodProjector } from '../../lib/extender/pod.ts';
 import { errorText, loadClientNode, loadKubeConfig, type K8s, type KubeConfig } from '../common/client-node.ts';
+import { ApiClient } from './api-get.ts';
 import { registerKubeMetrics } from './metrics.ts';
-import { resourceDefs, type ResourceName } from './resources.ts';
-import { SupervisedInformer, type InformerSink } from './supervised-informer.ts';
+import { claimCodec, classCodec, podCodec, reportCodec, type ReportArrival } from './resources.ts';
+import { Slicer } from './slicer.ts';
+import { SupervisedInformer, type Informer, type InformerLog } from './supervised-informer.ts';
 import { PUSH_AUDIENCE, tokenReviewAuthenticator, type ReviewResult } from './token-review.ts';
 
 /** Without NTP gone badly wrong, agent and extender clocks agree to well under this (lib/cluster/ledger.ts). */
 const CLOCK_SKEW_MS = 1_000;
 const EXPIRE_EVERY_MS = 1_000;
+/** Objects per LIST page, as client-go's pager: about 3 MB of pods in protobuf. */
+export const LIST_PAGE_SIZE = 500;
 
-export type KubeLog = (level: 'info' | 'warn', msg: string, fields: Record<string, unknown>) => void;
+export type KubeLog = InformerLog;
 
 export interface KubeSide {
   readonly cluster: ClusterView;
   readonly authenticateReport: ReportAuthenticator | null;
   readonly state: ClusterState;
   readonly kc: KubeConfig;
-  informers(): readonly SupervisedInformer[];
+  informers(): readonly Informer[];
   /** Starts the informers, feeding `store`; registers the metrics on `registry`. */
   attach(store: ReportStore, registry: Registry, log: KubeLog): void;
   close(): Promise<void>;
@@ -58,8 +62,9 @@ export async function createKubeSide(
     match: kube.nvmeClasses,
     ledger: { ttlMs: kube.reservationTtlMs, provisionalTtlMs: kube.provisionalTtlMs, clockSkewMs: CLOCK_SKEW_MS },
   });
-  let informers: SupervisedInformer[] = [];
+  let informers: Informer[] = [];
   let expiry: NodeJS.Timeout | null = null;
+  let closeApi = (): void => undefined;
   const healths = (): Map<string, InformerHealth> => new Map(informers.map((i) => [i.resource, i.health]));
   const cluster: ClusterView = {
     claimVolumes: (pod) => state.claimVolumes(pod),
@@ -99,71 +104,95 @@ export async function createKubeSide(
     attach(store, registry, log) {
       if (informers.length > 0) throw new Error('the Kubernetes side is already attached');
       const metrics = registerKubeMetrics(registry, { informers: () => informers, state, now });
-      const sinks: Record<ResourceName, InformerSink> = {
-        storageclasses: {
-          upsert: (o) => {
-            state.storageClass(o);
-          },
-          remove: (o) => {
-            state.storageClassGone(o);
-          },
-        },
-        persistentvolumeclaims: {
-          upsert: (o, initial) => {
-            state.claim(o, now(), initial);
-          },
-          remove: (o) => {
-            state.claimGone(o);
-          },
-        },
-        pods: {
-          upsert: (o, initial) => {
-            state.pod(o, now(), initial);
-          },
-          remove: (o) => {
-            state.podGone(o);
-          },
-        },
-        nodereports: {
-          upsert: (o) => {
-            const parsed = reportFromObject(o);
-            if (!parsed.ok) {
-              metrics.invalidReports.inc();
-              log('warn', 'ignoring an invalid NodeReport', {
-                name: o.metadata?.name ?? null,
-                problems: describeProblems(parsed.problems.slice(0, 10)),
-              });
-              return;
-            }
-            if (parsed.value === null) return;
-            // Freshness from when the API server took the write, never later than now: a relist or a restart
-            // must not make an old report look new (lib/core/node-report-resource.ts).
-            const written = statusWrittenAtMs(o);
-            const receivedAt = written === null ? now() : Math.min(now(), written);
-            if (store.ingest(parsed.value, receivedAt) === 'accepted')
-              state.reportArrived(parsed.value.node, parsed.value.takenAt);
-          },
-          remove: (o) => {
-            if (o.metadata?.name !== undefined) store.remove(o.metadata.name);
-          },
-        },
+      const api = new ApiClient(kc);
+      const intern = new Interner();
+      const reports = new Set<string>();
+      const ingest = (r: ReportArrival): void => {
+        if (!r.parsed.ok) {
+          metrics.invalidReports.inc();
+          log('warn', 'ignoring an invalid NodeReport', {
+            name: r.name,
+            problems: describeProblems(r.parsed.problems.slice(0, 10)),
+          });
+          return;
+        }
+        const report = r.parsed.value;
+        if (report === null) return;
+        // Freshness from when the API server took the write, never later than now: a relist or a restart
+        // must not make an old report look new (lib/core/node-report-resource.ts).
+        const receivedAt = r.writtenAtMs === null ? now() : Math.min(now(), r.writtenAtMs);
+        if (store.ingest(report, receivedAt) === 'accepted') state.reportArrived(report.node, report.takenAt);
       };
-      informers = resourceDefs(k8s, kc).map(
-        (def) =>
-          new SupervisedInformer({
-            k8s,
-            kc,
-            resource: def.resource,
-            path: def.path,
-            list: def.list,
-            sink: sinks[def.resource],
-            watchdogTimeoutMs: kube.watchdogTimeoutMs,
-            resyncPeriodMs: kube.resyncPeriodMs,
-            now,
-            random,
-            log,
-          }),
-      );
+      const common = {
+        api,
+        slicer: new Slicer(),
+        pageSize: LIST_PAGE_SIZE,
+        watchdogTimeoutMs: kube.watchdogTimeoutMs,
+        resyncPeriodMs: kube.resyncPeriodMs,
+        now,
+        random,
+        log,
+      };
+      // StorageClasses first: claims are judged by their class, so the classes should be known when claims arrive.
+      informers = [
+        new SupervisedInformer({
+          ...common,
+          codec: classCodec(),
+          sink: {
+            upsert: (_key, c) => {
+              state.storageClass(c);
+            },
+            remove: (key) => {
+              state.storageClassGone(key);
+            },
+            keys: () => state.classKeys(),
+          },
+        }),
+        new SupervisedInformer({
+          ...common,
+          codec: claimCodec(intern),
+          sink: {
+            upsert: (_key, c, initial) => {
+              state.claim(c, now(), initial);
+            },
+            remove: (key) => {
+              state.claimGone(key);
+            },
+            keys: () => state.claimKeys(),
+          },
+        }),
+        new SupervisedInformer({
+          ...common,
+          codec: podCodec(new PodProjector(intern)),
+          sink: {
+            upsert: (_key, pod, initial) => {
+              state.pod(pod, now(), initial);
+            },
+            remove: (key, last) => {
+              state.podGone(key, last);
+            },
+            keys: () => state.podKeys(),
+          },
+        }),
+        new SupervisedInformer({
+          ...common,
+          codec: reportCodec(),
+          sink: {
+            upsert: (key, r) => {
+              reports.add(key);
+              ingest(r);
+            },
+            remove: (key) => {
+              reports.delete(key);
+              store.remove(key);
+            },
+            keys: () => reports,
+          },
+        }),
+      ];
+      closeApi = () => {
+        api.close();
+      };
       for (const i of informers) i.start();
       expiry = setInterval(() => {
         state.ledger.expire(now());
@@ -173,6 +202,7 @@ export async function createKubeSide(
     async close() {
       if (expiry !== null) clearInterval(expiry);
       await Promise.all(informers.map((i) => i.stop()));
+      closeApi();
     },
   };
 }

@@ -1,19 +1,24 @@
 /**
- * A client-node informer that does not stay down. client-node's ListWatch stops for good on any error but 410,
- * and a LIST has no timeout. This class runs one ListWatch "generation" at a
- * time and replaces it:
+ * An informer that keeps one projection per object (in its sink), lists in pages, and does not stay down. It
+ * runs one *generation* at a time: a paginated LIST (list-watch.ts), then WATCHes from the list's
+ * resourceVersion for as long as they last, relisting in place when a watch answers 410 Gone. A generation is
+ * replaced:
  *
- *   on 'error'          after a jittered backoff, 1 s doubling to 30 s (lib/cluster/informer-health.ts);
- *   on a stall          when the API server has not been heard from for --watchdog-timeout: no event, no LIST and
- *                       no watch established (a quiet watch is re-established every 30 s, so silence that long
- *                       is a stuck connection); the phase goes 'down' at once, so readiness drops;
- *   every resync period a full relist, to repair anything a missed event left wrong.
+ *   on an error        after a jittered backoff, 1 s doubling to 30 s (lib/cluster/informer-health.ts);
+ *   on a stall         when the API server has not been heard from for --watchdog-timeout: no page, no event, no
+ *                      bookmark and no watch established (a quiet watch is re-established every 30 s, so silence
+ *                      that long is a stuck connection); the phase goes 'down' at once, so readiness drops;
+ *   every resync period by a full relist, to repair anything a missed event left wrong.
  *
- * Each generation starts with a fresh LIST (a new ListWatch has no resourceVersion). Objects from the previous
- * generation that the new LIST lacks are reported deleted, so the sink's caches converge whatever was missed.
- * The sink gets plain callbacks; health transitions are the pure functions in lib/cluster/informer-health.ts.
+ * Every LIST is compared with what the sink holds: keys it lacks were deleted while nothing watched, and are
+ * removed. Nothing is ever held twice: a relist overwrites the sink's entries one by one, and the only extra
+ * memory while it runs is the set of keys seen so far.
+ *
+ * Why not client-node's ListWatch: it keeps every object whole in a cache of its own (a second copy of the
+ * cluster, managedFields included), takes the LIST as one body (past V8's string limit at ~53,000 pods), parses
+ * and converts it without yielding, and stops for good on any error but 410. Its KubeConfig is used for
+ * authentication and TLS (api-get.ts).
  */
-import type { KubernetesListObject, KubernetesObject } from '@kubernetes/client-node';
 import {
   failed,
   heardFrom,
@@ -24,60 +29,83 @@ import {
   synced,
   type InformerHealth,
 } from '../../lib/cluster/informer-health.ts';
-import { errorText, type K8s, type KubeConfig } from '../common/client-node.ts';
+import { errorText } from '../common/client-node.ts';
+import type { ApiClient } from './api-get.ts';
+import { listAll, watchFrom, WATCH_INACTIVITY_MS, type ListResult, type StreamContext } from './list-watch.ts';
+import type { ResourceCodec } from './resources.ts';
+import type { Slicer } from './slicer.ts';
 
-export interface InformerSink {
+export interface InformerSink<T> {
   /** `initial`: part of the first LIST, before this informer ever synced. */
-  upsert(obj: KubernetesObject, initial: boolean): void;
-  remove(obj: KubernetesObject): void;
+  upsert(key: string, value: T, initial: boolean): void;
+  /** `last`: the object's final state when the API server sent one (a DELETED event); null after a relist. */
+  remove(key: string, last: T | null): void;
+  /** The keys the sink holds, to find what a new LIST no longer has. */
+  keys(): Iterable<string>;
 }
 
-export interface SupervisedInformerOptions {
-  readonly k8s: K8s;
-  readonly kc: KubeConfig;
-  /** Short name for metrics and readiness: nodereports, pods, persistentvolumeclaims, storageclasses. */
+/** What the rest of the Kubernetes side sees of an informer, whatever it keeps. */
+export interface Informer {
   readonly resource: string;
-  /** Collection path, e.g. /api/v1/pods. */
-  readonly path: string;
-  readonly list: () => Promise<KubernetesListObject<KubernetesObject>>;
-  readonly sink: InformerSink;
+  readonly health: InformerHealth;
+  readonly lastList: (ListResult & { durationMs: number }) | null;
+  start(): void;
+  stop(): Promise<void>;
+}
+
+export type InformerLog = (level: 'info' | 'warn', msg: string, fields: Record<string, unknown>) => void;
+
+export interface SupervisedInformerOptions<T> {
+  readonly api: ApiClient;
+  readonly codec: ResourceCodec<T>;
+  readonly sink: InformerSink<T>;
+  readonly slicer: Slicer;
+  /** Items per LIST page. */
+  readonly pageSize: number;
   readonly watchdogTimeoutMs: number;
   readonly resyncPeriodMs: number;
   readonly now: () => number;
   readonly random: () => number;
-  readonly log: (level: 'info' | 'warn', msg: string, fields: Record<string, unknown>) => void;
+  readonly log: InformerLog;
+  /** A watch with no byte for this long is re-established (default 30 s). */
+  readonly watchInactivityMs?: number;
 }
 
-function objectKey(obj: KubernetesObject): string {
-  return `${obj.metadata?.namespace ?? ''}/${obj.metadata?.name ?? ''}`;
-}
+/** Consecutive watches that end at once with nothing in them before the API server is taken to be failing. */
+const MAX_EMPTY_WATCHES = 5;
+const EMPTY_WATCH_MS = 1_000;
 
-export class SupervisedInformer {
-  readonly #o: SupervisedInformerOptions;
+export class SupervisedInformer<T> implements Informer {
+  readonly #o: SupervisedInformerOptions<T>;
   #health: InformerHealth;
   #generation = 0;
-  #informer: { stop(): Promise<void> } | null = null;
-  #objects = new Map<string, KubernetesObject>();
+  #run: AbortController | null = null;
   #restartTimer: NodeJS.Timeout | null = null;
   #watchdog: NodeJS.Timeout | null = null;
   #resync: NodeJS.Timeout | null = null;
   #stopped = false;
   #everSynced = false;
+  #lastList: (ListResult & { durationMs: number }) | null = null;
 
-  constructor(opts: SupervisedInformerOptions) {
+  constructor(opts: SupervisedInformerOptions<T>) {
     this.#o = opts;
     this.#health = initialHealth(opts.now());
   }
 
   get resource(): string {
-    return this.#o.resource;
+    return this.#o.codec.resource;
   }
 
   get health(): InformerHealth {
     return this.#health;
   }
 
-  /** Starts the first generation and the timers; resolves when the first LIST succeeded (or never, until stop). */
+  /** The last completed LIST: pages, items, bytes and how long it took. */
+  get lastList(): (ListResult & { durationMs: number }) | null {
+    return this.#lastList;
+  }
+
+  /** Starts the first generation and the timers. */
   start(): void {
     const { watchdogTimeoutMs, resyncPeriodMs } = this.#o;
     this.#watchdog = setInterval(
@@ -91,18 +119,21 @@ export class SupervisedInformer {
     }, resyncPeriodMs);
     this.#watchdog.unref();
     this.#resync.unref();
-    void this.#launch();
+    this.#launch();
   }
 
   async stop(): Promise<void> {
     this.#stopped = true;
     for (const t of [this.#restartTimer, this.#watchdog, this.#resync]) if (t !== null) clearTimeout(t);
-    await this.#informer?.stop().catch(() => undefined);
-    this.#informer = null;
+    this.#run?.abort(new Error('informer stopped'));
+    this.#run = null;
+    await Promise.resolve();
   }
 
   #alive(): void {
-    this.#health = heardFrom(this.#health, this.#o.now());
+    const now = this.#o.now();
+    // A LIST is thousands of signs of life; the watchdog needs one a second at most.
+    if (now - this.#health.lastAliveMs >= 1_000) this.#health = heardFrom(this.#health, now);
   }
 
   #checkStall(): void {
@@ -117,7 +148,7 @@ export class SupervisedInformer {
   #relist(): void {
     if (this.#stopped || this.#health.phase !== 'synced') return;
     this.#health = relisting(this.#health);
-    void this.#launch();
+    this.#launch();
   }
 
   #fail(generation: number, reason: string): void {
@@ -125,135 +156,117 @@ export class SupervisedInformer {
     this.#health = failed(this.#health, reason);
     const delay = restartDelayMs(this.#health, this.#o.random);
     this.#o.log('warn', 'informer down, restarting', {
-      resource: this.#o.resource,
+      resource: this.resource,
       reason,
       restartInMs: Math.round(delay),
       failures: this.#health.failures,
     });
-    const stuck = this.#informer;
-    this.#informer = null;
-    void stuck?.stop().catch(() => undefined);
+    this.#run?.abort(new Error(`informer down: ${reason}`));
+    this.#run = null;
     this.#restartTimer = setTimeout(() => {
       this.#restartTimer = null;
-      void this.#launch();
+      this.#launch();
     }, delay);
     this.#restartTimer.unref();
   }
 
-  async #launch(): Promise<void> {
+  #launch(): void {
+    if (this.#stopped) return;
     const generation = ++this.#generation;
-    const previous = this.#informer;
-    this.#informer = null;
-    await previous?.stop().catch(() => undefined);
-    if (this.#stopped || generation !== this.#generation) return;
-    const { k8s, kc, path, sink } = this.#o;
-    const current = (): boolean => !this.#stopped && generation === this.#generation;
-    const listTimeoutMs = Math.min(30_000, this.#o.watchdogTimeoutMs / 2);
-    let errored = false;
-    const onAlive = (): void => {
-      if (current()) this.#alive();
+    this.#run?.abort(new Error('replaced by a new generation'));
+    const run = new AbortController();
+    this.#run = run;
+    const ctx: StreamContext<T> = {
+      api: this.#o.api,
+      codec: this.#o.codec,
+      slicer: this.#o.slicer,
+      signal: run.signal,
+      requestTimeoutMs: Math.min(30_000, this.#o.watchdogTimeoutMs / 2),
+      watchInactivityMs: this.#o.watchInactivityMs ?? WATCH_INACTIVITY_MS,
+      alive: () => {
+        if (generation === this.#generation) this.#alive();
+      },
     };
-    const informer = new k8s.ListWatch(
-      path,
-      observedWatch(k8s, kc, onAlive),
-      () => this.#listWithin(listTimeoutMs, onAlive),
-      false,
-    );
-    this.#informer = informer;
-    const initial = (): boolean => !this.#everSynced;
-    const upsert = (obj: KubernetesObject): void => {
-      if (!current()) return;
-      this.#alive();
-      this.#objects.set(objectKey(obj), obj);
-      sink.upsert(obj, initial());
-    };
-    informer.on('add', upsert);
-    informer.on('update', upsert);
-    informer.on('delete', (obj) => {
-      if (!current()) return;
-      this.#alive();
-      this.#objects.delete(objectKey(obj));
-      sink.remove(obj);
+    void this.#generationLoop(generation, ctx).catch((err: unknown) => {
+      if (!run.signal.aborted) this.#fail(generation, errorText(err));
     });
-    informer.on('error', (err: unknown) => {
-      errored = true;
-      this.#fail(generation, errorText(err));
-    });
-    try {
-      await informer.start();
-    } catch (err) {
-      errored = true;
-      this.#fail(generation, errorText(err));
+  }
+
+  async #generationLoop(generation: number, ctx: StreamContext<T>): Promise<void> {
+    const current = (): boolean => !this.#stopped && generation === this.#generation && !ctx.signal.aborted;
+    let rv = await this.#list(ctx, current);
+    let empty = 0;
+    while (current()) {
+      const startedAt = this.#o.now();
+      const w = await watchFrom(
+        ctx,
+        rv,
+        {
+          upsert: (p) => {
+            if (current()) this.#o.sink.upsert(p.key, p.value, false);
+          },
+          remove: (p) => {
+            if (current()) this.#o.sink.remove(p.key, p.value);
+          },
+        },
+        this.#o.random,
+      );
+      if (!current()) return;
+      if (w.gone) {
+        rv = await this.#list(ctx, current);
+        continue;
+      }
+      rv = w.resourceVersion;
+      empty = w.events === 0 && this.#o.now() - startedAt < EMPTY_WATCH_MS ? empty + 1 : 0;
+      if (empty >= MAX_EMPTY_WATCHES) throw new Error(`${MAX_EMPTY_WATCHES} watches in a row ended at once`);
     }
-    if (errored || !current()) return;
-    this.#reconcile(informer.list());
-    const wasDown = this.#health.phase !== 'synced';
+  }
+
+  /** A full LIST into the sink, then whatever the sink holds that the LIST lacked is removed. */
+  async #list(ctx: StreamContext<T>, current: () => boolean): Promise<string> {
+    const startedAt = this.#o.now();
+    const { sink } = this.#o;
+    const initial = !this.#everSynced;
+    let seen = new Set<string>();
+    const result = await listAll(
+      ctx,
+      this.#o.pageSize,
+      (p) => {
+        if (!current()) return;
+        seen.add(p.key);
+        sink.upsert(p.key, p.value, initial);
+      },
+      () => {
+        seen = new Set();
+      },
+    );
+    if (!current()) return result.resourceVersion;
+    const gone: string[] = [];
+    let checked = 0;
+    for (const key of sink.keys()) {
+      if (!seen.has(key)) gone.push(key);
+      if (++checked % 4096 === 0) await ctx.slicer.tick();
+    }
+    seen = new Set();
+    for (const key of gone) {
+      if (!current()) return result.resourceVersion;
+      sink.remove(key, null);
+      await ctx.slicer.tick();
+    }
+    const wasSynced = this.#health.phase === 'synced';
     this.#health = synced(this.#health, this.#o.now());
     this.#everSynced = true;
-    if (wasDown)
-      this.#o.log('info', 'informer synced', {
-        resource: this.#o.resource,
-        objects: this.#objects.size,
-        restarts: this.#health.restarts,
-      });
-  }
-
-  /** Objects the new LIST no longer has were deleted while no watch was running: tell the sink. */
-  #reconcile(listed: readonly KubernetesObject[]): void {
-    const seen = new Set(listed.map(objectKey));
-    for (const [key, obj] of this.#objects) {
-      if (seen.has(key)) continue;
-      this.#objects.delete(key);
-      this.#o.sink.remove(obj);
-    }
-  }
-
-  async #listWithin(timeoutMs: number, onAlive: () => void): Promise<KubernetesListObject<KubernetesObject>> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        reject(new Error(`LIST ${this.#o.path} timed out after ${timeoutMs} ms`));
-      }, timeoutMs);
+    this.#lastList = { ...result, durationMs: this.#o.now() - startedAt };
+    this.#o.log('info', wasSynced ? 'informer relisted' : 'informer synced', {
+      resource: this.resource,
+      objects: result.items,
+      removed: gone.length,
+      pages: result.pages,
+      bytes: result.bytes,
+      expiredRestarts: result.restarts,
+      ms: Math.round(this.#lastList.durationMs),
+      restarts: this.#health.restarts,
     });
-    try {
-      // A LIST hung on a stalled connection is abandoned here; its socket goes when the connection does.
-      const list = await Promise.race([this.#o.list(), timeout]);
-      onAlive();
-      return list;
-    } finally {
-      clearTimeout(timer);
-    }
+    return result.resourceVersion;
   }
-}
-
-/**
- * client-node's Watch, noting when a watch is established (response headers in) and asking for bookmarks, which
- * keep the resourceVersion fresh on quiet resources (fewer 410 relists) and count as signs of life.
- */
-function observedWatch(k8s: K8s, kc: KubeConfig, onAlive: () => void): InstanceType<K8s['Watch']> {
-  class ObservedWatch extends k8s.Watch {
-    override async watch(
-      path: string,
-      query: Record<string, string | number | boolean | undefined>,
-      callback: (phase: string, obj: unknown, watchObj?: unknown) => void,
-      done: (err: unknown) => void,
-    ): Promise<AbortController> {
-      const watch = { ended: false };
-      const controller = await super.watch(
-        path,
-        { ...query, allowWatchBookmarks: true },
-        (phase, obj, raw) => {
-          onAlive();
-          callback(phase, obj, raw);
-        },
-        (err) => {
-          watch.ended = true;
-          done(err);
-        },
-      );
-      if (!watch.ended) onAlive();
-      return controller;
-    }
-  }
-  return new ObservedWatch(kc);
 }

@@ -1,8 +1,8 @@
 import t from 'tap';
 import { ClusterState } from '../../../lib/cluster/cluster-state.ts';
-import { SELECTED_NODE } from '../../../lib/cluster/claim-volumes.ts';
+import { SELECTED_NODE, claimFacts, type ClaimFacts } from '../../../lib/cluster/claim-volumes.ts';
 import { ANNOTATIONS, type PeerRule } from '../../../lib/extender/needs.ts';
-import { podFacts } from '../../../lib/extender/pod.ts';
+import { PodProjector, podFacts, type PodRecord } from '../../../lib/extender/pod.ts';
 
 const GiB = 2 ** 30;
 
@@ -13,8 +13,8 @@ function state(provisionalTtlMs = 10_000): ClusterState {
   });
 }
 
-function pvc(name: string, opts: { node?: string; volume?: string; cls?: string; size?: string } = {}): unknown {
-  return {
+function pvc(name: string, opts: { node?: string; volume?: string; cls?: string; size?: string } = {}): ClaimFacts {
+  const facts = claimFacts({
     metadata: {
       name,
       namespace: 'db',
@@ -26,10 +26,12 @@ function pvc(name: string, opts: { node?: string; volume?: string; cls?: string;
       resources: { requests: { storage: opts.size ?? '100Gi' } },
       ...(opts.volume ? { volumeName: opts.volume } : {}),
     },
-  };
+  });
+  if (facts === null) throw new Error('claim without a name');
+  return facts;
 }
 
-function podObj(
+function rawPod(
   name: string,
   opts: {
     node?: string;
@@ -57,11 +59,20 @@ function podObj(
   };
 }
 
+const projector = new PodProjector();
+
+/** The informer's projection of the pod, as ClusterState receives it. */
+function podObj(name: string, opts: Parameters<typeof rawPod>[1] = {}): PodRecord {
+  const rec = projector.fromObject(rawPod(name, opts));
+  if (rec === null) throw new Error('pod without a name');
+  return rec;
+}
+
 t.test('claims: needs, then reservations through the placement lifecycle', async (t) => {
   const s = state();
   s.claim(pvc('data-0'), 0, false);
   s.pod(podObj('db-0', { claims: ['data-0'] }), 0, false);
-  const facts = podFacts(podObj('db-0', { claims: ['data-0'] }));
+  const facts = podFacts(rawPod('db-0', { claims: ['data-0'] }));
   t.same(s.claimVolumes(facts), [100 * GiB], 'an unbound, unplaced NVMe claim is a need');
   s.scored(
     facts,
@@ -135,7 +146,7 @@ t.test('claim transitions', async (t) => {
           s.claim(pvc('a', { node: 'n1' }), 0, false);
         },
         (s) => {
-          s.claimGone(pvc('a'));
+          s.claimGone('db/a');
         },
       ],
     },
@@ -219,21 +230,21 @@ t.test('pods: bindings, annotation needs, peers and deletion', async (t) => {
   s.pod(podObj('kafka-0', { owner: 'sts', node: 'n1', phase: 'Running' }), 0, false);
   s.pod(podObj('kafka-1', { owner: 'sts', node: 'n2', phase: 'Running' }), 0, false);
   s.pod(podObj('kafka-2', { owner: 'sts' }), 0, false);
-  const self = podFacts(podObj('kafka-2', { owner: 'sts' }));
+  const self = podFacts(rawPod('kafka-2', { owner: 'sts' }));
   t.same(s.peerNodes(rule, self), ['n1', 'n2'], 'bound peers, not the pending one');
   s.pod(podObj('kafka-1', { owner: 'sts', node: 'n2', phase: 'Succeeded' }), 0, false);
   t.same(s.peerNodes(rule, self), ['n1'], 'finished pods are no peers');
-  s.podGone(podObj('kafka-0', { owner: 'sts', node: 'n1' }));
+  s.podGone('db/kafka-0');
   t.same(s.peerNodes(rule, self), [], 'deleted pods are no peers');
   s.pod(podObj('cache-1', { annotations: annotated }), 0, false);
   s.pod(podObj('cache-1', { annotations: annotated, node: 'n4' }), 5, false);
-  s.podGone(podObj('cache-1', { node: 'n4' }));
+  s.podGone('db/cache-1');
   t.same(s.reserved('n4'), [], 'deleting the pod releases its reservation');
 });
 
 t.test('provisional holds: filter with one node, replaced on retry, off with ttl 0', async (t) => {
   const s = state();
-  const facts = podFacts(podObj('db-9', { claims: ['d'] }));
+  const facts = podFacts(rawPod('db-9', { claims: ['d'] }));
   s.filtered(facts, [10 * GiB], ['n1', 'n2'], 0);
   t.same(s.reserved('n1'), [], 'several nodes passed: prioritize will follow, filter holds nothing');
   s.filtered(facts, [10 * GiB], ['n1'], 0);

@@ -55,8 +55,10 @@ export class FakeApiServer {
   /** Status codes to answer the next LIST or WATCH requests with, in order. */
   readonly failLists: number[] = [];
   readonly failWatches: number[] = [];
-  /** Items per write when streaming a page; small values spread an item across many TCP chunks. */
+  /** Bytes per write when streaming a page; small values spread an item across many TCP chunks. */
   chunkBytes = 64 * 1024;
+  /** When set, continue tokens expire after this many more pages have been served (a compaction mid-list). */
+  expireAfterPages: number | null = null;
   #rv = 100;
   #compactedRv = 0;
   #snapshotIds = 0;
@@ -101,7 +103,7 @@ export class FakeApiServer {
     const c = this.#get(path);
     const meta = (obj['metadata'] ?? {}) as Record<string, unknown>;
     const rv = ++this.#rv;
-    const stamped = { ...obj, metadata: { ...meta, resourceVersion: String(rv) } };
+    const stamped: Record<string, unknown> = { ...obj, metadata: { ...meta, resourceVersion: String(rv) } };
     const status = stamped['status'] as { phase?: unknown } | undefined;
     const item: FakeItem = {
       key: `${typeof meta['namespace'] === 'string' ? meta['namespace'] : ''}/${String(meta['name'])}`,
@@ -266,6 +268,10 @@ export class FakeApiServer {
       : jsonListPage(c, meta, page);
     res.writeHead(200, { 'content-type': proto ? PROTOBUF : 'application/json' });
     this.#stream(res, parts);
+    if (this.expireAfterPages !== null && --this.expireAfterPages <= 0) {
+      this.expireAfterPages = null;
+      this.expireContinueTokens();
+    }
   }
 
   /** Writes the parts in writes of about chunkBytes, so items straddle chunk boundaries. */

@@ -7,9 +7,9 @@
  * carries the full 128, since each 10 s round probes 24 peers and the window keeps 5 minutes of them).
  */
 import { createHash } from 'node:crypto';
-import { REPORT_API_VERSION, type NodeReport } from '../../lib/core/report.ts';
-import { AGENT_FLAG_DEFAULTS } from '../../lib/agent/flag-reader.ts';
-import { reportToStatus } from '../../lib/core/node-report-resource.ts';
+import { REPORT_API_VERSION, type NodeReport } from '../../../lib/core/report.ts';
+import { AGENT_FLAG_DEFAULTS } from '../../../lib/agent/flag-reader.ts';
+import { reportToStatus } from '../../../lib/core/node-report-resource.ts';
 
 export const PEERS_PER_REPORT = Number(AGENT_FLAG_DEFAULTS['report-peers-max']);
 export const NVME_CLASS = 'local-nvme';
@@ -256,7 +256,7 @@ export function claimObject(p: PodPlan): Record<string, unknown> {
 export function nodeReportFor(i: number, nodes: number, takenAt: string): NodeReport {
   const cap = [1600, 3200, 7600][i % 3] ?? 1600;
   const GiB = 2 ** 30;
-  const peers = [];
+  const peers: NodeReport['peers'][number][] = [];
   const count = Math.min(PEERS_PER_REPORT, nodes - 1);
   for (let k = 1; k <= count; k++) {
     const peer = (i + k * 37) % nodes;
@@ -303,5 +303,5 @@ export function nodeReportFor(i: number, nodes: number, takenAt: string): NodeRe
 }
 
 export function nodeReportStatus(report: NodeReport): Record<string, unknown> {
-  return reportToStatus(report) as unknown as Record<string, unknown>;
+  return reportToStatus(report);
 }
