@@ -107,7 +107,7 @@ export function headerObject(h: RequestOptions['headers']): OutgoingHttpHeaders 
 
 function identity(protocol: string, tls: Record<string, unknown>): string {
   const h = createHash('sha256').update(protocol);
-  for (const [k, v] of Object.entries(tls)) h.update(`${k}=${String(JSON.stringify(v))};`);
+  for (const [k, v] of Object.entries(tls)) h.update(`${k}=${JSON.stringify(v)};`);
   return h.digest('hex');
 }
 
