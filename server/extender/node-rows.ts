@@ -1,22 +1,9 @@
 import type { ReportStore } from '../../lib/extender/report-store.ts';
 import type { ClusterView } from '../../lib/extender/ports.ts';
+import type { NodeRow } from '../http/metrics.ts';
 
-/** Per-node gauge rows for a scrape, read straight from the store's views. */
-export function* nodeRows(
-  store: ReportStore,
-  cluster: ClusterView,
-  ttlMs: number,
-  nowMs: number,
-): Generator<{
-  node: string;
-  ageSeconds: number;
-  nvmeFree: number;
-  nvmeCapacity: number;
-  reserved: number;
-  linkSpeed: number | null;
-  headroom: number | null;
-  fresh: boolean;
-}> {
+/** One row per node for a scrape (totals and top-N gauges), read straight from the store's views. */
+export function* nodeRows(store: ReportStore, cluster: ClusterView, ttlMs: number, nowMs: number): Generator<NodeRow> {
   for (const v of store.views()) {
     let reserved = 0;
     for (const b of cluster.reserved(v.node)) reserved += b;

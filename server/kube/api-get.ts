@@ -22,7 +22,7 @@ export class ApiError extends Error {
   readonly reason: string;
 
   constructor(code: number, reason: string, message: string) {
-    super(`${String(code)} ${reason}: ${message}`);
+    super(`${reason}: ${message}`);
     this.code = code;
     this.reason = reason;
   }

@@ -1,15 +1,17 @@
 /**
  * Keeps informer work from holding the event loop: work runs in slices of at most `budgetMs`, and between slices
- * the loop gets a full turn (setImmediate runs after I/O polling), so a filter call that arrives mid-LIST waits for
- * one slice at most. One Slicer is shared by all informers: their slices add up to one budget per turn, however
- * many of them are listing at once. A stream's chunks alone do not give that turn: buffered data is handed over in
- * microtasks, which run before any I/O.
+ * the loop gets a full turn (timers, I/O), so a filter call that arrives mid-LIST waits for one slice at most.
+ *
+ * One Slicer is shared by all informers, and it hands out one slice per turn of the loop: whoever is over the
+ * budget queues, and each turn one waiter (oldest first) is let go. Without the queue, four informers resuming
+ * in the same turn would each take a slice, four budgets back to back. A stream's chunks alone do not give the
+ * loop a turn: buffered data is handed over in microtasks, which run before any timer or I/O.
  */
-import { setImmediate as nextTurn } from 'node:timers/promises';
-
 export class Slicer {
   readonly #budgetMs: number;
   readonly #now: () => number;
+  readonly #waiters: (() => void)[] = [];
+  #scheduled = false;
   #sliceStart: number;
   /** Turns given back to the event loop so far. */
   yields = 0;
@@ -20,16 +22,35 @@ export class Slicer {
     this.#sliceStart = now();
   }
 
-  /** Call between units of work; resolves at once while the slice lasts, after a turn of the loop when it is over. */
+  /**
+   * Call between units of work: resolves at once while the current slice lasts (whoever started it: the budget is
+   * shared), on a later turn of the loop once it is spent.
+   */
   async tick(): Promise<void> {
     if (this.#now() - this.#sliceStart < this.#budgetMs) return;
     await this.pause();
   }
 
-  /** Gives the event loop a turn now and starts a new slice. */
-  async pause(): Promise<void> {
+  /** Waits for a turn of the loop and a fresh slice. */
+  pause(): Promise<void> {
     this.yields++;
-    await nextTurn();
-    this.#sliceStart = this.#now();
+    return new Promise<void>((resolve) => {
+      this.#waiters.push(resolve);
+      this.#schedule();
+    });
   }
+
+  #schedule(): void {
+    if (this.#scheduled) return;
+    this.#scheduled = true;
+    setImmediate(this.#next);
+  }
+
+  readonly #next = (): void => {
+    this.#scheduled = false;
+    const waiter = this.#waiters.shift();
+    this.#sliceStart = this.#now();
+    waiter?.();
+    if (this.#waiters.length > 0) this.#schedule();
+  };
 }

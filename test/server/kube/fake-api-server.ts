@@ -7,6 +7,7 @@
  * benchmark's replay server; everything real-server-specific is covered against kube-apiserver in test/e2e/kube.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import { once } from 'node:events';
 import { encodeListPage, encodeWatchFrame, PROTOBUF } from './proto-encode.ts';
 
@@ -21,6 +22,8 @@ export interface FakeItem {
 
 interface Collection {
   readonly items: Map<string, FakeItem>;
+  /** Items without protobuf bytes: while any, the collection is served as JSON. */
+  jsonOnly: number;
   readonly events: { rv: number; type: 'ADDED' | 'MODIFIED' | 'DELETED'; item: FakeItem }[];
   readonly listKind: string;
   readonly apiVersion: string;
@@ -64,18 +67,21 @@ export class FakeApiServer {
   #snapshotIds = 0;
   url = '';
 
-  private constructor() {
-    this.#server = createServer((req, res) => {
+  private constructor(tls: { key: Buffer; cert: Buffer } | null) {
+    const handle = (req: IncomingMessage, res: ServerResponse): void => {
       this.#handle(req, res);
-    });
+    };
+    this.#server = tls === null ? createServer(handle) : createTlsServer(tls, handle);
   }
 
-  static async start(): Promise<FakeApiServer> {
-    const fake = new FakeApiServer();
-    fake.#server.listen(0, '127.0.0.1');
+  /** On loopback; over TLS with `tls` (a serving certificate for 127.0.0.1), else plain HTTP. */
+  static async start(opts: { tls?: { key: Buffer; cert: Buffer }; port?: number } = {}): Promise<FakeApiServer> {
+    const fake = new FakeApiServer(opts.tls ?? null);
+    fake.#server.listen(opts.port ?? 0, '127.0.0.1');
     await once(fake.#server, 'listening');
     const address = fake.#server.address();
-    fake.url = `http://127.0.0.1:${typeof address === 'object' && address !== null ? address.port : 0}`;
+    const port = typeof address === 'object' && address !== null ? address.port : 0;
+    fake.url = `${opts.tls === undefined ? 'http' : 'https'}://127.0.0.1:${port}`;
     return fake;
   }
 
@@ -91,6 +97,7 @@ export class FakeApiServer {
     if (this.#collections.has(path)) return;
     this.#collections.set(path, {
       items: new Map(),
+      jsonOnly: 0,
       events: [],
       listKind: `${kinds.kind}List`,
       apiVersion: kinds.apiVersion,
@@ -113,29 +120,41 @@ export class FakeApiServer {
       phase: typeof status?.phase === 'string' ? status.phase : null,
     };
     const type = c.items.has(item.key) ? 'MODIFIED' : 'ADDED';
-    c.items.set(item.key, item);
+    this.#set(c, item);
     this.#event(path, c, type, item);
     return item;
   }
 
   /** Adds an item as recorded bytes, without watch events (bulk loading a replay). */
   load(path: string, item: Omit<FakeItem, 'rv'>): void {
-    const c = this.#get(path);
-    c.items.set(item.key, { ...item, rv: ++this.#rv });
+    this.#set(this.#get(path), { ...item, rv: ++this.#rv });
+  }
+
+  #set(c: Collection, item: FakeItem): void {
+    this.#unset(c, item.key);
+    c.items.set(item.key, item);
+    if (item.proto === null) c.jsonOnly++;
+  }
+
+  #unset(c: Collection, key: string): void {
+    const old = c.items.get(key);
+    if (old === undefined) return;
+    c.items.delete(key);
+    if (old.proto === null) c.jsonOnly--;
   }
 
   delete(path: string, key: string): void {
     const c = this.#get(path);
     const item = c.items.get(key);
     if (item === undefined) return;
-    c.items.delete(key);
+    this.#unset(c, key);
     const rv = ++this.#rv;
     this.#event(path, c, 'DELETED', { ...item, rv });
   }
 
   /** Deletes without telling watches: only a relist can find out (a missed event). */
   deleteQuietly(path: string, key: string): void {
-    this.#get(path).items.delete(key);
+    this.#unset(this.#get(path), key);
     this.#rv++;
   }
 
@@ -217,7 +236,7 @@ export class FakeApiServer {
       sendStatus(res, 400, 'BadRequest', `unsupported fieldSelector ${query['fieldSelector'] ?? ''}`);
       return;
     }
-    const proto = accept.includes(PROTOBUF) && [...c.items.values()].every((i) => i.proto !== null);
+    const proto = accept.includes(PROTOBUF) && c.jsonOnly === 0;
     if (watch) this.#watch(url.pathname, c, query, res, proto, selector);
     else this.#list(url.pathname, c, query, res, proto, selector);
   }
@@ -249,6 +268,7 @@ export class FakeApiServer {
       snapshot = { items, rv: this.#rv };
       snapId = ++this.#snapshotIds;
       this.#snapshots.set(snapId, snapshot);
+      this.#snapshots.delete(snapId - 8); // a few lists in flight at most; older tokens have expired
     }
     const limit = Number(query['limit'] ?? 0);
     const end = limit > 0 ? Math.min(snapshot.items.length, offset + limit) : snapshot.items.length;

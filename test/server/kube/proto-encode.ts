@@ -8,7 +8,7 @@
 export const PROTOBUF = 'application/vnd.kubernetes.protobuf';
 const MAGIC = Buffer.from([0x6b, 0x38, 0x73, 0x00]);
 
-function varint(n: number): Buffer {
+export function varint(n: number): Buffer {
   const out: number[] = [];
   let v = n;
   while (v >= 0x80) {
@@ -19,12 +19,12 @@ function varint(n: number): Buffer {
   return Buffer.from(out);
 }
 
-function lengthField(field: number, parts: readonly Buffer[]): Buffer[] {
+export function lengthField(field: number, parts: readonly Buffer[]): Buffer[] {
   const length = parts.reduce((n, p) => n + p.length, 0);
   return [varint((field << 3) | 2), varint(length), ...parts];
 }
 
-function stringField(field: number, text: string): Buffer[] {
+export function stringField(field: number, text: string): Buffer[] {
   return lengthField(field, [Buffer.from(text)]);
 }
 

@@ -1,0 +1,149 @@
+/**
+ * `berth extender --kube` as a child process, exactly as shipped (bin/berth.js), with the benchmark's probe
+ * preloaded (probe.ts, --expose-gc) and an IPC channel to ask it things. Its JSON log lines are parsed as they come,
+ * so the benchmark can wait for "informer synced" or "informer relisted" and know when they happened.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { freePorts } from '../../test/e2e/harness/ports.ts';
+import type { DelayStats } from './probe.ts';
+
+const root = join(import.meta.dirname, '..', '..');
+
+export interface LogLine {
+  readonly time: number;
+  readonly msg: string;
+  readonly [k: string]: unknown;
+}
+
+export interface Memory {
+  readonly heapUsed: number;
+  readonly rss: number;
+  readonly external: number;
+  readonly peakRss: number;
+}
+
+export interface StartInfo {
+  readonly uptimeMs: number;
+  readonly loopStartMs: number;
+  readonly activeMs: number;
+  readonly idleMs: number;
+  readonly cpuMs: number;
+}
+
+export class BerthChild {
+  readonly url: string;
+  readonly logs: LogLine[] = [];
+  readonly #child: ChildProcess;
+  readonly #pending = new Map<number, (v: { ok: boolean; value?: unknown; error?: string }) => void>();
+  #ids = 0;
+  /** Epoch ms minus the child's performance.now(): converts between the two clocks. */
+  offsetMs = 0;
+  readonly spawnedAtMs: number;
+
+  private constructor(child: ChildProcess, url: string) {
+    this.#child = child;
+    this.url = url;
+    this.spawnedAtMs = Date.now();
+    child.on('message', (m: { id: number; ok: boolean; value?: unknown; error?: string }) => {
+      this.#pending.get(m.id)?.(m);
+      this.#pending.delete(m.id);
+    });
+    if (child.stdout !== null)
+      createInterface({ input: child.stdout }).on('line', (line) => {
+        try {
+          this.logs.push(JSON.parse(line) as LogLine);
+        } catch {
+          process.stderr.write(`berth: ${line}\n`);
+        }
+      });
+    child.stderr?.on('data', (b: Buffer) => process.stderr.write(`berth: ${b.toString()}`));
+  }
+
+  static async start(kubeconfig: string, flags: readonly string[] = []): Promise<BerthChild> {
+    const [port] = await freePorts(1);
+    if (port === undefined) throw new Error('no free port');
+    const args = [
+      '--expose-gc',
+      '--import',
+      join(import.meta.dirname, 'probe.ts'),
+      join(root, 'bin', 'berth.js'),
+      'extender',
+      '--kube',
+      '--kubeconfig',
+      kubeconfig,
+      '--listen',
+      `127.0.0.1:${port}`,
+      '--report-ttl',
+      '24h',
+      '--shutdown-delay',
+      '0s',
+      '--nvme-storage-classes',
+      'local-nvme',
+      ...flags,
+    ];
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+    const c = new BerthChild(child, `http://127.0.0.1:${port}`);
+    const now = (await c.ask({ cmd: 'now' })) as { nowMs: number; epochMs: number };
+    c.offsetMs = now.epochMs - now.nowMs;
+    return c;
+  }
+
+  async ask(req: Record<string, unknown>): Promise<unknown> {
+    const id = ++this.#ids;
+    const answer = new Promise<{ ok: boolean; value?: unknown; error?: string }>((resolve) => {
+      this.#pending.set(id, resolve);
+    });
+    this.#child.send({ ...req, id });
+    const a = await answer;
+    if (!a.ok) throw new Error(a.error);
+    return a.value;
+  }
+
+  memory(): Promise<Memory> {
+    return this.ask({ cmd: 'memory' }) as Promise<Memory>;
+  }
+
+  startInfo(): Promise<StartInfo> {
+    return this.ask({ cmd: 'start' }) as Promise<StartInfo>;
+  }
+
+  /** Event-loop delay between two epoch times. */
+  delay(fromEpochMs: number, toEpochMs: number): Promise<DelayStats> {
+    return this.ask({
+      cmd: 'delay',
+      fromMs: fromEpochMs - this.offsetMs,
+      toMs: toEpochMs - this.offsetMs,
+    }) as Promise<DelayStats>;
+  }
+
+  /** Resolves with the first log line (from index `from`) that `match` accepts. */
+  async waitLog(match: (l: LogLine) => boolean, timeoutMs: number, from = 0): Promise<LogLine> {
+    const end = Date.now() + timeoutMs;
+    for (;;) {
+      const found = this.logs.slice(from).find(match);
+      if (found !== undefined) return found;
+      if (this.#child.exitCode !== null) throw new Error(`berth exited with ${String(this.#child.exitCode)}`);
+      if (Date.now() > end) throw new Error('timed out waiting for a log line');
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
+  async stop(): Promise<void> {
+    if (this.#child.exitCode !== null) return;
+    this.#child.kill('SIGTERM');
+    const timer = setTimeout(() => this.#child.kill('SIGKILL'), 20_000);
+    await once(this.#child, 'exit');
+    clearTimeout(timer);
+  }
+}
+
+export function synced(resource: string): (l: LogLine) => boolean {
+  return (l) => l.msg === 'informer synced' && l['resource'] === resource;
+}
+
+export function relisted(resource: string): (l: LogLine) => boolean {
+  return (l) => l.msg === 'informer relisted' && l['resource'] === resource;
+}

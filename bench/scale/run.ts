@@ -1,0 +1,118 @@
+/**
+ * `npm run bench:scale`: berth at Kubernetes' scale limits. Starts the e2e control plane (etcd, kube-apiserver
+ * v1.36.3), loads NodeReports for every node (the agent's default 128 peers each) and realistic pods (~10 KB of JSON
+ * as stored, test/e2e/kube/scale-objects.ts) with a parallel loader, and measures `berth extender --kube` as a child
+ * process at each pod count (measure.ts). The largest count this 2-core, 24 GiB machine cannot hold in a real API
+ * server is served by the replay server instead: the pods recorded from the real API server, copied with new
+ * names (replay-server.ts); the table says which rows those are.
+ *
+ *   node bench/scale/run.ts [--nodes 5000] [--sizes 5000,20000,50000] [--replay 150000] [--relists 10]
+ *
+ * Prints a table and writes bench/results/scale.md and scale.json. Not part of CI (test/e2e/kube/scale.test.ts
+ * is the reduced run that is).
+ */
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { startControlPlane } from '../../test/e2e/harness/control-plane.ts';
+import { kubernetesVersion } from '../../test/e2e/harness/binaries.ts';
+import { applyManifests } from '../../test/e2e/kube/kube-fixtures.ts';
+import { ApiWriter, loadBasics, loadNodes, loadPods, loadReports } from '../../test/e2e/kube/scale-loader.ts';
+import { heapOnly, measureRun, type RunResult } from './measure.ts';
+import { recordCluster } from './recording.ts';
+import { formatReport } from './report.ts';
+
+function arg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? (process.argv[i + 1] ?? fallback) : fallback;
+}
+
+const nodes = Number(arg('nodes', '5000'));
+const sizes = arg('sizes', '5000,20000,50000').split(',').map(Number);
+const replay = Number(arg('replay', '150000'));
+const relists = Number(arg('relists', '10'));
+const log = (m: string): void => {
+  process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${m}\n`);
+};
+
+const teardowns: (() => unknown)[] = [];
+const results: RunResult[] = [];
+const started = new Date();
+const baseline = { empty: 0, reports: 0 };
+let loadRate = 0;
+const recording = mkdtempSync(join(tmpdir(), 'berth-scale-'));
+try {
+  const cp = await startControlPlane({ teardown: (f) => teardowns.push(f), passing: () => true });
+  const admin = cp.kubeConfig();
+  await applyManifests(admin, ['namespaces.yaml', 'crd/nodereports.yaml']);
+  const kubeconfig = await cp.writeKubeconfig();
+  const w = await ApiWriter.create(admin, 32);
+  await loadBasics(w);
+  const empty = await heapOnly(kubeconfig);
+  log(`empty cluster: heap ${(empty.heapUsed / 2 ** 20).toFixed(1)} MiB`);
+  await loadNodes(w, 0, nodes);
+  await loadReports(w, 0, nodes, nodes);
+  const withReports = await heapOnly(kubeconfig);
+  baseline.empty = empty.heapUsed;
+  baseline.reports = withReports.heapUsed;
+  log(`${nodes} nodes and NodeReports: heap ${(withReports.heapUsed / 2 ** 20).toFixed(1)} MiB`);
+  let loaded = 0;
+  for (const size of sizes) {
+    const t0 = Date.now();
+    const writesBefore = w.writes;
+    await loadPods(w, loaded, size, nodes, (n) => {
+      if (n % 5000 === 0) log(`  ${loaded + n} pods`);
+    });
+    loadRate = (w.writes - writesBefore) / ((Date.now() - t0) / 1000);
+    log(`${size} pods loaded (${loadRate.toFixed(0)} writes/s)`);
+    loaded = size;
+    results.push(await measureRun({ kubeconfig, pods: size, nodes, source: 'kube-apiserver', relists: 1 }));
+    log(JSON.stringify(results.at(-1)));
+  }
+  if (replay > 0) {
+    await recordCluster(admin, recording);
+    w.close();
+    await cp.stop();
+    const copies = Math.ceil(replay / loaded);
+    const server = spawn(process.execPath, [join(import.meta.dirname, 'replay-server.ts'), recording, String(copies)], {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    });
+    teardowns.push(() => server.kill());
+    const first = await createInterface({ input: server.stdout })[Symbol.asyncIterator]().next();
+    const info = JSON.parse(String(first.value)) as { kubeconfig: string; pods: number };
+    log(`replay server: ${info.pods} pods (${copies} copies of the ${loaded} recorded)`);
+    results.push(
+      await measureRun({
+        kubeconfig: info.kubeconfig,
+        pods: info.pods,
+        nodes,
+        source: `replay (${copies}× recorded)`,
+        relists,
+        force: () => server.stdin.write('gone\n'),
+      }),
+    );
+  }
+} finally {
+  for (const f of teardowns.reverse()) await f();
+  rmSync(recording, { recursive: true, force: true });
+}
+
+const machine = `${String(cpus().length)} × ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}, kube-apiserver ${kubernetesVersion()}`;
+const md = formatReport({
+  date: started,
+  machine,
+  nodes,
+  baseline,
+  results,
+  loadRate,
+});
+process.stdout.write(`${md}\n`);
+const out = join(import.meta.dirname, '..', 'results');
+mkdirSync(out, { recursive: true });
+writeFileSync(join(out, 'scale.md'), `${md}\n`);
+writeFileSync(
+  join(out, 'scale.json'),
+  `${JSON.stringify({ date: started, machine, nodes, baseline, results }, null, 1)}\n`,
+);
