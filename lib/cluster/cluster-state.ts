@@ -23,7 +23,7 @@ import {
 import { Ledger, type LedgerOptions, type PlacementObserved } from './ledger.ts';
 import { ANNOTATIONS, type PeerRule } from '../extender/needs.ts';
 import { PeerIndex } from './peer-index.ts';
-import type { PodFacts, PodRecord } from '../extender/pod.ts';
+import { samePodRecord, type PodFacts, type PodRecord } from '../extender/pod.ts';
 import { parseQuantity } from '../core/units.ts';
 import type { HostPriority } from '../extender/wire.ts';
 
@@ -164,8 +164,10 @@ export class ClusterState {
   }
 
   pod(rec: PodRecord, nowMs: number, initial: boolean): void {
-    const key = rec.key;
+    const key = `${rec.namespace}/${rec.name}`;
     const prev = this.#pods.get(key);
+    // Unchanged (a relist, a resync): keep what is held, so the relist leaves nothing behind twice.
+    if (prev !== undefined && samePodRecord(prev, rec)) return;
     this.#indexClaims(key, prev?.claimNames ?? [], rec.claimNames, rec.namespace);
     this.#pods.set(key, rec);
     if (rec.terminal) {
@@ -268,7 +270,7 @@ export class ClusterState {
   }
 
   #indexClaims(podKey: string, before: readonly string[], after: readonly string[], namespace: string): void {
-    if (before === after) return;
+    if (before.length === after.length && before.every((name, i) => name === after[i])) return;
     for (const name of before) {
       const set = this.#podsByClaim.get(claimKey(namespace, name));
       set?.delete(podKey);

@@ -12,6 +12,7 @@
  */
 import type { PeerRule } from '../extender/needs.ts';
 import { matchesSelector } from '../core/selector.ts';
+import { sameStrings } from '../extender/pod.ts';
 
 export interface PeerPod {
   /** namespace/name */
@@ -36,6 +37,11 @@ function removeFrom(index: Map<string, Set<string>>, k: string, podKey: string):
   if (set?.size === 0) index.delete(k);
 }
 
+function samePeer(a: PeerPod, b: PeerPod): boolean {
+  if (a.node !== b.node || a.namespace !== b.namespace || a.controllerUid !== b.controllerUid) return false;
+  return sameStrings(a.labels, b.labels);
+}
+
 export class PeerIndex {
   readonly #pods = new Map<string, PeerPod>();
   readonly #byController = new Map<string, Set<string>>();
@@ -47,8 +53,17 @@ export class PeerIndex {
     return this.#pods.size;
   }
 
-  /** Adds or replaces a bound pod; a pod that is not bound (or finished) is removed instead by the caller. */
+  /**
+   * Adds or replaces a bound pod; a pod that is not bound (or finished) is removed instead by the caller. An
+   * unchanged pod (every relist sends them all again) is left alone: removing and adding it would churn every
+   * posting set it is in.
+   */
   upsert(pod: PeerPod): void {
+    const held = this.#pods.get(pod.key);
+    if (held !== undefined && samePeer(held, pod)) {
+      this.#pods.set(pod.key, pod); // the new one: whoever holds the old labels object may let it go
+      return;
+    }
     this.remove(pod.key);
     this.#pods.set(pod.key, pod);
     if (pod.controllerUid !== null) addTo(this.#byController, pod.controllerUid, pod.key);

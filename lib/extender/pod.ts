@@ -23,10 +23,8 @@ export interface PodFacts {
   readonly nodeName: string | null;
 }
 
-/** What the informer keeps of a pod. */
+/** What the informer keeps of a pod (its key, namespace/name, is the map's). */
 export interface PodRecord extends PodFacts {
-  /** namespace/name */
-  readonly key: string;
   /** Succeeded or Failed: no longer runs anywhere. */
   readonly terminal: boolean;
 }
@@ -95,6 +93,31 @@ export function podFacts(pod: Readonly<Record<string, unknown>>): PodFacts {
   };
 }
 
+/** Two string maps with the same entries. */
+export function sameStrings(a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>): boolean {
+  if (a === b) return true;
+  const keys = Object.keys(a);
+  if (keys.length !== Object.keys(b).length) return false;
+  for (const k of keys) if (a[k] !== b[k]) return false;
+  return true;
+}
+
+/** Whether two records say the same (a relist sends every object again; most have not changed). */
+export function samePodRecord(a: PodRecord, b: PodRecord): boolean {
+  return (
+    a.name === b.name &&
+    a.namespace === b.namespace &&
+    a.uid === b.uid &&
+    a.nodeName === b.nodeName &&
+    a.terminal === b.terminal &&
+    a.controllerUid === b.controllerUid &&
+    a.claimNames.length === b.claimNames.length &&
+    a.claimNames.every((c, i) => c === b.claimNames[i]) &&
+    sameStrings(a.labels, b.labels) &&
+    sameStrings(a.annotations, b.annotations)
+  );
+}
+
 /**
  * One copy of each repeated string. Bounded: once full, new strings are kept as they are (correct, just not
  * shared), so a stream of unique values cannot grow it without limit.
@@ -134,7 +157,6 @@ export class PodProjector {
     const labels = this.#map(f.labels, f.name);
     const berth = f.annotations.filter(([k]) => k.startsWith(BERTH_ANNOTATION_PREFIX));
     return {
-      key: `${namespace}/${f.name}`,
       namespace,
       name: f.name,
       uid: f.uid,

@@ -69,7 +69,7 @@ export const UNFINISHED_PODS = 'status.phase!=Succeeded,status.phase!=Failed';
 export function podCodec(projector: PodProjector): ResourceCodec<PodRecord> {
   const isBerth = (k: string): boolean => k.startsWith(BERTH_ANNOTATION_PREFIX);
   const projected = (value: PodRecord | null, rv: string): Projected<PodRecord> | null =>
-    value === null ? null : { key: value.key, resourceVersion: rv, value };
+    value === null ? null : { key: `${value.namespace}/${value.name}`, resourceVersion: rv, value };
   return {
     resource: 'pods',
     path: '/api/v1/pods',

@@ -139,7 +139,6 @@ t.test('lists in pages, watches from the list resourceVersion, and keeps only pr
   t.same(
     held && { ...held },
     {
-      key: 'ns/p7',
       namespace: 'ns',
       name: 'p7',
       uid: 'uid-p7',

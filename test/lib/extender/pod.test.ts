@@ -1,0 +1,80 @@
+/**
+ * The pod projection the informer keeps: only what berth reads, repeated strings shared, unchanged records
+ * recognised (a relist must not replace them), and the same facts a request's pod gives.
+ */
+import t from 'tap';
+import { Interner, PodProjector, podFacts, samePodRecord } from '../../../lib/extender/pod.ts';
+
+function raw(name: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    metadata: {
+      name,
+      namespace: 'db',
+      uid: `uid-${name}`,
+      labels: { app: 'pg', 'statefulset.kubernetes.io/pod-name': name },
+      annotations: { 'berth.io/nvme-capacity': '100Gi', 'kubectl.kubernetes.io/last-applied-configuration': '{…}' },
+      ownerReferences: [{ uid: 'owner', controller: true }],
+      managedFields: [{ manager: 'kubelet' }],
+    },
+    spec: { nodeName: 'node-1', volumes: [{ name: 'd', persistentVolumeClaim: { claimName: `data-${name}` } }] },
+    status: { phase: 'Running', conditions: [{ type: 'Ready' }] },
+    ...extra,
+  };
+}
+
+t.test('keeps the nine fields, berth.io/ annotations only', async (t) => {
+  const rec = new PodProjector().fromObject(raw('pg-0'));
+  t.same(rec, {
+    namespace: 'db',
+    name: 'pg-0',
+    uid: 'uid-pg-0',
+    labels: { app: 'pg', 'statefulset.kubernetes.io/pod-name': 'pg-0' },
+    annotations: { 'berth.io/nvme-capacity': '100Gi' },
+    controllerUid: 'owner',
+    claimNames: ['data-pg-0'],
+    nodeName: 'node-1',
+    terminal: false,
+  });
+  if (rec === null) throw new Error('no record');
+  const facts = podFacts(raw('pg-0'));
+  const { terminal, annotations, ...kept } = rec;
+  t.equal(terminal, false);
+  const { annotations: all, ...read } = facts;
+  t.same(read, kept, 'what a request pod gives, for the fields berth reads');
+  t.equal(all['berth.io/nvme-capacity'], annotations['berth.io/nvme-capacity'], 'and its berth.io/ annotations');
+  t.equal(new PodProjector().fromObject({ metadata: {} }), null, 'no name, no record');
+  for (const phase of ['Succeeded', 'Failed'])
+    t.equal(new PodProjector().fromObject(raw('x', { status: { phase } }))?.terminal, true, `${phase} is terminal`);
+});
+
+t.test('repeated strings are shared; the interner is bounded', async (t) => {
+  const p = new PodProjector();
+  const a = p.fromObject(JSON.parse(JSON.stringify(raw('pg-0'))));
+  const b = p.fromObject(JSON.parse(JSON.stringify(raw('pg-1'))));
+  t.ok(a !== null && b !== null);
+  if (a === null || b === null) return;
+  // JSON.parse makes a new string for every value: shared ones are the interner's doing.
+  t.ok(Object.is(a.namespace, b.namespace) && Object.is(a.labels['app'], b.labels['app']), 'namespace, label values');
+  t.equal(a.labels['statefulset.kubernetes.io/pod-name'], a.name, 'the pod-name label is the name itself');
+  const small = new Interner(2);
+  small.get('x');
+  small.get('y');
+  small.get('z');
+  t.equal(small.size, 2, 'full: new strings are used as they are, not kept');
+});
+
+t.test('samePodRecord: equal content, whatever the objects', async (t) => {
+  const p = new PodProjector();
+  const a = p.fromObject(raw('pg-0'));
+  const b = p.fromObject(raw('pg-0'));
+  if (a === null || b === null) throw new Error('records');
+  t.ok(samePodRecord(a, b), 'a relist of an unchanged pod');
+  for (const [what, changed] of [
+    ['node', { spec: { nodeName: 'node-2', volumes: [] } }],
+    ['labels', { metadata: { ...(raw('pg-0')['metadata'] as object), labels: { app: 'other' } } }],
+    ['phase', { status: { phase: 'Failed' } }],
+  ] as const) {
+    const c = p.fromObject(raw('pg-0', changed));
+    t.notOk(c !== null && samePodRecord(a, c), `${what} changed`);
+  }
+});
