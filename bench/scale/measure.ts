@@ -4,9 +4,9 @@
  * running throughout; then memory after GC. Returns numbers only; run.ts prints them.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { BerthChild, relisted, synced, type Memory } from './child.ts';
+import { BerthChild, relisted, synced, type Memory } from '../../test/e2e/kube/scale-child.ts';
 import { FilterLoad, filterBody, percentile, scrape, type Sample } from './filter-load.ts';
-import type { DelayStats } from './probe.ts';
+import type { DelayStats } from '../../test/e2e/kube/scale-probe.ts';
 
 export interface Latency {
   readonly n: number;

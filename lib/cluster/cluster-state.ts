@@ -22,7 +22,7 @@ import {
 } from './claim-volumes.ts';
 import { Ledger, type LedgerOptions, type PlacementObserved } from './ledger.ts';
 import { ANNOTATIONS, type PeerRule } from '../extender/needs.ts';
-import { PeerIndex } from './peer-index.ts';
+import { PeerIndex, addPosting, postingKeys, removePosting, type Posting } from './peer-index.ts';
 import { samePodRecord, type PodFacts, type PodRecord } from '../extender/pod.ts';
 import { parseQuantity } from '../core/units.ts';
 import type { HostPriority } from '../extender/wire.ts';
@@ -46,7 +46,7 @@ export class ClusterState {
   readonly #claims = new Map<string, ClaimFacts>();
   readonly #classes = new Map<string, ClassFacts>();
   readonly #pods = new Map<string, PodRecord>();
-  readonly #podsByClaim = new Map<string, Set<string>>();
+  readonly #podsByClaim = new Map<string, Posting>();
   readonly #peers = new PeerIndex();
   readonly #windows: number[] = [];
   #hits = 0;
@@ -150,7 +150,7 @@ export class ClusterState {
         },
         nowMs,
       );
-      for (const podKey of this.#podsByClaim.get(key) ?? [])
+      for (const podKey of postingKeys(this.#podsByClaim.get(key)))
         this.#observe(this.#pods.get(podKey)?.uid ?? '', c.selectedNode, nowMs);
     } else if (c.volumeName !== null) {
       this.ledger.confirm(ledgerKey, nowMs);
@@ -178,13 +178,7 @@ export class ClusterState {
       this.#peers.remove(key);
       return;
     }
-    this.#peers.upsert({
-      key,
-      namespace: rec.namespace,
-      labels: rec.labels,
-      controllerUid: rec.controllerUid,
-      node: rec.nodeName,
-    });
+    this.#peers.upsert(key, rec);
     const newlyBound = prev === undefined ? !initial : prev.nodeName === null;
     if (!newlyBound) return;
     this.#observe(rec.uid, rec.nodeName, nowMs);
@@ -232,6 +226,14 @@ export class ClusterState {
     return this.#pods.size;
   }
 
+  get claimCount(): number {
+    return this.#claims.size;
+  }
+
+  get classCount(): number {
+    return this.#classes.size;
+  }
+
   /** An accepted report: it may account for reservations provisioned before it was taken. */
   reportArrived(node: string, takenAt: string): void {
     const taken = Date.parse(takenAt);
@@ -271,16 +273,7 @@ export class ClusterState {
 
   #indexClaims(podKey: string, before: readonly string[], after: readonly string[], namespace: string): void {
     if (before.length === after.length && before.every((name, i) => name === after[i])) return;
-    for (const name of before) {
-      const set = this.#podsByClaim.get(claimKey(namespace, name));
-      set?.delete(podKey);
-      if (set?.size === 0) this.#podsByClaim.delete(claimKey(namespace, name));
-    }
-    for (const name of after) {
-      const k = claimKey(namespace, name);
-      let set = this.#podsByClaim.get(k);
-      if (set === undefined) this.#podsByClaim.set(k, (set = new Set()));
-      set.add(podKey);
-    }
+    for (const name of before) removePosting(this.#podsByClaim, claimKey(namespace, name), podKey);
+    for (const name of after) addPosting(this.#podsByClaim, claimKey(namespace, name), podKey);
   }
 }

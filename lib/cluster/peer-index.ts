@@ -3,74 +3,101 @@
  *
  *   controller rule  → pods by controller uid, directly;
  *   selector rule    → candidates from the smallest posting list among the selector's `key in (…)` terms
- *                      (namespace + key + value), else its `key exists` terms (namespace + key), else the
+ *                      (namespace → key → value), else the pods having its `key exists` terms' key, else the
  *                      namespace; each candidate is then checked against the whole selector.
  *
  * A selector made only of negative terms (`!key`, `key notin (…)`) falls back to the namespace's pods: it matches
  * most of them anyway. Only bound, non-terminal pods are indexed: a pending pod has no node to measure against,
  * and a finished one no longer talks to anyone. Answers are sorted by node name so that replicas agree.
+ *
+ * Memory is per pod, at 150,000 pods: the index holds the caller's own objects (no copies), its maps are keyed by
+ * the pods' own (shared) label strings rather than composed keys, and a posting list of one pod (a StatefulSet's
+ * pod-name label, a single claim) is that pod's key, not a Set.
  */
 import type { PeerRule } from '../extender/needs.ts';
 import { matchesSelector } from '../core/selector.ts';
 import { sameStrings } from '../extender/pod.ts';
 
 export interface PeerPod {
-  /** namespace/name */
-  readonly key: string;
   readonly namespace: string;
   readonly labels: Readonly<Record<string, string>>;
   readonly controllerUid: string | null;
-  readonly node: string;
+  readonly nodeName: string | null;
 }
 
-const SEP = '\u0000';
+/** A posting list: one pod key, or a set of them. */
+export type Posting = string | Set<string>;
 
-function addTo(index: Map<string, Set<string>>, k: string, podKey: string): void {
-  let set = index.get(k);
-  if (set === undefined) index.set(k, (set = new Set()));
-  set.add(podKey);
+export function addPosting<K>(index: Map<K, Posting>, k: K, podKey: string): void {
+  const p = index.get(k);
+  if (p === undefined) index.set(k, podKey);
+  else if (typeof p === 'string') {
+    if (p !== podKey) index.set(k, new Set([p, podKey]));
+  } else p.add(podKey);
 }
 
-function removeFrom(index: Map<string, Set<string>>, k: string, podKey: string): void {
-  const set = index.get(k);
-  set?.delete(podKey);
-  if (set?.size === 0) index.delete(k);
+export function removePosting<K>(index: Map<K, Posting>, k: K, podKey: string): void {
+  const p = index.get(k);
+  if (p === undefined) return;
+  if (typeof p === 'string') {
+    if (p === podKey) index.delete(k);
+    return;
+  }
+  p.delete(podKey);
+  if (p.size === 1) index.set(k, p.values().next().value ?? '');
+  else if (p.size === 0) index.delete(k);
+}
+
+export function postingKeys(p: Posting | undefined): Iterable<string> {
+  return p === undefined ? [] : typeof p === 'string' ? [p] : p;
+}
+
+function postingSize(p: Posting | undefined): number {
+  return p === undefined ? 0 : typeof p === 'string' ? 1 : p.size;
 }
 
 function samePeer(a: PeerPod, b: PeerPod): boolean {
-  if (a.node !== b.node || a.namespace !== b.namespace || a.controllerUid !== b.controllerUid) return false;
-  return sameStrings(a.labels, b.labels);
+  return (
+    a.nodeName === b.nodeName &&
+    a.namespace === b.namespace &&
+    a.controllerUid === b.controllerUid &&
+    sameStrings(a.labels, b.labels)
+  );
 }
+
+type LabelIndex = Map<string, Map<string, Map<string, Posting>>>; // namespace → key → value → pods
 
 export class PeerIndex {
   readonly #pods = new Map<string, PeerPod>();
-  readonly #byController = new Map<string, Set<string>>();
-  readonly #byLabel = new Map<string, Set<string>>(); // ns \0 key \0 value
-  readonly #byKey = new Map<string, Set<string>>(); // ns \0 key
-  readonly #byNamespace = new Map<string, Set<string>>();
+  readonly #byController = new Map<string, Posting>();
+  readonly #byLabel: LabelIndex = new Map();
+  readonly #byNamespace = new Map<string, Posting>();
 
   get size(): number {
     return this.#pods.size;
   }
 
   /**
-   * Adds or replaces a bound pod; a pod that is not bound (or finished) is removed instead by the caller. An
-   * unchanged pod (every relist sends them all again) is left alone: removing and adding it would churn every
-   * posting set it is in.
+   * Adds or replaces a bound pod under `key` (namespace/name); a pod that is not bound (or finished) is removed
+   * instead by the caller. An unchanged pod (every relist sends them all again) only has its object replaced:
+   * removing and adding it would churn every posting list it is in.
    */
-  upsert(pod: PeerPod): void {
-    const held = this.#pods.get(pod.key);
+  upsert(key: string, pod: PeerPod): void {
+    const held = this.#pods.get(key);
     if (held !== undefined && samePeer(held, pod)) {
-      this.#pods.set(pod.key, pod); // the new one: whoever holds the old labels object may let it go
+      this.#pods.set(key, pod);
       return;
     }
-    this.remove(pod.key);
-    this.#pods.set(pod.key, pod);
-    if (pod.controllerUid !== null) addTo(this.#byController, pod.controllerUid, pod.key);
-    addTo(this.#byNamespace, pod.namespace, pod.key);
+    this.remove(key);
+    this.#pods.set(key, pod);
+    if (pod.controllerUid !== null) addPosting(this.#byController, pod.controllerUid, key);
+    addPosting(this.#byNamespace, pod.namespace, key);
+    let keys = this.#byLabel.get(pod.namespace);
+    if (keys === undefined) this.#byLabel.set(pod.namespace, (keys = new Map()));
     for (const [k, v] of Object.entries(pod.labels)) {
-      addTo(this.#byLabel, pod.namespace + SEP + k + SEP + v, pod.key);
-      addTo(this.#byKey, pod.namespace + SEP + k, pod.key);
+      let values = keys.get(k);
+      if (values === undefined) keys.set(k, (values = new Map()));
+      addPosting(values, v, key);
     }
   }
 
@@ -78,12 +105,16 @@ export class PeerIndex {
     const pod = this.#pods.get(key);
     if (pod === undefined) return false;
     this.#pods.delete(key);
-    if (pod.controllerUid !== null) removeFrom(this.#byController, pod.controllerUid, key);
-    removeFrom(this.#byNamespace, pod.namespace, key);
+    if (pod.controllerUid !== null) removePosting(this.#byController, pod.controllerUid, key);
+    removePosting(this.#byNamespace, pod.namespace, key);
+    const keys = this.#byLabel.get(pod.namespace);
     for (const [k, v] of Object.entries(pod.labels)) {
-      removeFrom(this.#byLabel, pod.namespace + SEP + k + SEP + v, key);
-      removeFrom(this.#byKey, pod.namespace + SEP + k, key);
+      const values = keys?.get(k);
+      if (values === undefined) continue;
+      removePosting(values, v, key);
+      if (values.size === 0) keys?.delete(k);
     }
+    if (keys?.size === 0) this.#byLabel.delete(pod.namespace);
     return true;
   }
 
@@ -91,14 +122,14 @@ export class PeerIndex {
   nodesFor(rule: PeerRule, selfKey: string): string[] {
     const out: string[] = [];
     if (rule.kind === 'controller') {
-      for (const key of this.#byController.get(rule.uid) ?? []) {
+      for (const key of postingKeys(this.#byController.get(rule.uid))) {
         const p = this.#pods.get(key);
-        if (p !== undefined && key !== selfKey && p.namespace === rule.namespace) out.push(p.node);
+        if (p?.nodeName && key !== selfKey && p.namespace === rule.namespace) out.push(p.nodeName);
       }
     } else {
       for (const key of this.#candidates(rule.namespace, rule.selector.requirements)) {
         const p = this.#pods.get(key);
-        if (p !== undefined && key !== selfKey && matchesSelector(rule.selector, p.labels)) out.push(p.node);
+        if (p?.nodeName && key !== selfKey && matchesSelector(rule.selector, p.labels)) out.push(p.nodeName);
       }
     }
     return out.sort();
@@ -108,19 +139,26 @@ export class PeerIndex {
     namespace: string,
     requirements: Extract<PeerRule, { kind: 'selector' }>['selector']['requirements'],
   ): Iterable<string> {
+    const keys = this.#byLabel.get(namespace);
     let best: string[] | null = null;
     let bestSize = Infinity;
     for (const r of requirements) {
       if (r.op !== 'in') continue;
-      const lists = r.values.map((v) => this.#byLabel.get(namespace + SEP + r.key + SEP + v));
-      const size = lists.reduce((n, l) => n + (l?.size ?? 0), 0);
+      const values = keys?.get(r.key);
+      const lists = r.values.map((v) => values?.get(v));
+      const size = lists.reduce((n, l) => n + postingSize(l), 0);
       if (size < bestSize) {
         bestSize = size;
-        best = lists.flatMap((l) => (l === undefined ? [] : [...l]));
+        best = lists.flatMap((l) => [...postingKeys(l)]);
       }
     }
     if (best !== null) return best;
-    for (const r of requirements) if (r.op === 'exists') return this.#byKey.get(namespace + SEP + r.key) ?? [];
-    return this.#byNamespace.get(namespace) ?? [];
+    for (const r of requirements) {
+      if (r.op !== 'exists') continue;
+      const out: string[] = [];
+      for (const p of keys?.get(r.key)?.values() ?? []) out.push(...postingKeys(p));
+      return out;
+    }
+    return postingKeys(this.#byNamespace.get(namespace));
   }
 }

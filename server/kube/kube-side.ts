@@ -146,6 +146,7 @@ export async function createKubeSide(
               state.storageClassGone(key);
             },
             keys: () => state.classKeys(),
+            size: () => state.classCount,
           },
         }),
         new SupervisedInformer({
@@ -159,6 +160,7 @@ export async function createKubeSide(
               state.claimGone(key);
             },
             keys: () => state.claimKeys(),
+            size: () => state.claimCount,
           },
         }),
         new SupervisedInformer({
@@ -172,6 +174,7 @@ export async function createKubeSide(
               state.podGone(key, last);
             },
             keys: () => state.podKeys(),
+            size: () => state.podCount,
           },
         }),
         new SupervisedInformer({
@@ -187,6 +190,7 @@ export async function createKubeSide(
               store.remove(key);
             },
             keys: () => reports,
+            size: () => reports.size,
           },
         }),
       ];

@@ -8,7 +8,7 @@ import { PROVISIONAL_OUTCOMES, RELEASE_REASONS } from '../../lib/cluster/ledger.
 import type { InformerHealth } from '../../lib/cluster/informer-health.ts';
 
 export interface KubeMetricsSource {
-  informers(): Iterable<{ readonly resource: string; readonly health: InformerHealth }>;
+  informers(): Iterable<{ readonly resource: string; readonly health: InformerHealth; readonly objects: number }>;
   readonly state: ClusterState;
   readonly now: () => number;
 }
@@ -28,6 +28,15 @@ export function registerKubeMetrics(registry: Registry, source: KubeMetricsSourc
     registers,
     collect() {
       for (const i of source.informers()) this.set({ resource: i.resource }, i.health.phase === 'synced' ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: 'berth_informer_objects',
+    help: 'Objects each informer holds (one projection each: what berth reads of it)',
+    labelNames: ['resource'] as const,
+    registers,
+    collect() {
+      for (const i of source.informers()) this.set({ resource: i.resource }, i.objects);
     },
   });
   new Counter({

@@ -42,12 +42,16 @@ export interface InformerSink<T> {
   remove(key: string, last: T | null): void;
   /** The keys the sink holds, to find what a new LIST no longer has. */
   keys(): Iterable<string>;
+  /** How many objects the sink holds. */
+  size(): number;
 }
 
 /** What the rest of the Kubernetes side sees of an informer, whatever it keeps. */
 export interface Informer {
   readonly resource: string;
   readonly health: InformerHealth;
+  /** Objects held now. */
+  readonly objects: number;
   readonly lastList: (ListResult & { durationMs: number }) | null;
   start(): void;
   stop(): Promise<void>;
@@ -98,6 +102,10 @@ export class SupervisedInformer<T> implements Informer {
 
   get health(): InformerHealth {
     return this.#health;
+  }
+
+  get objects(): number {
+    return this.#o.sink.size();
   }
 
   /** The last completed LIST: pages, items, bytes and how long it took. */

@@ -65,6 +65,10 @@ class RecordingSink implements InformerSink<PodRecord> {
   keys(): Iterable<string> {
     return this.held.keys();
   }
+
+  size(): number {
+    return this.held.size;
+  }
 }
 
 interface Setup {

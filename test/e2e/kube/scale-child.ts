@@ -1,16 +1,16 @@
 /**
  * `berth extender --kube` as a child process, exactly as shipped (bin/berth.js), with the benchmark's probe
- * preloaded (probe.ts, --expose-gc) and an IPC channel to ask it things. Its JSON log lines are parsed as they come,
+ * preloaded (scale-probe.ts, --expose-gc) and an IPC channel to ask it things. Its JSON log lines are parsed as they come,
  * so the benchmark can wait for "informer synced" or "informer relisted" and know when they happened.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { freePorts } from '../../test/e2e/harness/ports.ts';
-import type { DelayStats } from './probe.ts';
+import { freePorts } from '../harness/ports.ts';
+import type { DelayStats } from './scale-probe.ts';
 
-const root = join(import.meta.dirname, '..', '..');
+const root = join(import.meta.dirname, '..', '..', '..');
 
 export interface LogLine {
   readonly time: number;
@@ -20,9 +20,12 @@ export interface LogLine {
 
 export interface Memory {
   readonly heapUsed: number;
+  /** The heap's object spaces only (no bytecode or code). */
+  readonly data: number;
   readonly rss: number;
   readonly external: number;
   readonly peakRss: number;
+  readonly spaces: Record<string, number>;
 }
 
 export interface StartInfo {
@@ -68,7 +71,7 @@ export class BerthChild {
     const args = [
       '--expose-gc',
       '--import',
-      join(import.meta.dirname, 'probe.ts'),
+      join(import.meta.dirname, 'scale-probe.ts'),
       join(root, 'bin', 'berth.js'),
       'extender',
       '--kube',
@@ -84,7 +87,16 @@ export class BerthChild {
       'local-nvme',
       ...flags,
     ];
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+    // berth alone: not the test runner's coverage or loader hooks, which tap puts into every child it can (its
+    // process tracking rewrites NODE_OPTIONS on spawn, and turns on source maps: 140 MiB of parsed maps for
+    // client-node alone). A shell in between drops them right before node starts.
+    const child = spawn(
+      '/bin/sh',
+      ['-c', 'unset NODE_OPTIONS NODE_V8_COVERAGE; exec "$0" "$@"', process.execPath, ...args],
+      {
+        stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      },
+    );
     const c = new BerthChild(child, `http://127.0.0.1:${port}`);
     const now = (await c.ask({ cmd: 'now' })) as { nowMs: number; epochMs: number };
     c.offsetMs = now.epochMs - now.nowMs;

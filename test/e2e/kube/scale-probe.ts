@@ -1,18 +1,19 @@
 /**
- * Loaded into the berth child with --import (and --expose-gc), never into berth itself: measures the process from
+ * Loaded into the berth child with --import (and --expose-gc), never into berth itself (the scale benchmark and test/e2e/kube/scale.test.ts): measures the process from
  * inside and answers the benchmark over the IPC channel.
  *
  *   event loop   a 1 ms timer records, for every tick, how late it fired (wall clock: what a request arriving
  *                then would wait) and how much CPU the main thread used meanwhile. The smaller of the two is the
  *                time berth itself held the loop: a late tick with no CPU spent is the machine not running us
  *                (other processes on a shared 2-core box), not berth blocking.
- *   memory       heap after two full GCs, RSS now, and the peak RSS of the process's life.
+ *   memory       heap after eight full GCs, RSS now, and the peak RSS of the process's life.
  *   start        event-loop utilisation since the process began: active time is berth's own work, idle time is
  *                waiting (for the API server, during a start).
  *
  * Samples are kept in typed arrays (off the V8 heap, ~12 bytes each) for the windows the benchmark asks about.
  */
 import { performance } from 'node:perf_hooks';
+import { getHeapSpaceStatistics, writeHeapSnapshot } from 'node:v8';
 
 declare const gc: (() => void) | undefined;
 
@@ -52,6 +53,8 @@ export interface DelayStats {
   readonly p50Ms: number;
   readonly heldMaxMs: number;
   readonly heldP99Ms: number;
+  /** The ten longest holds, longest first. */
+  readonly heldTopMs: readonly number[];
 }
 
 function quantile(sorted: Float32Array, q: number): number {
@@ -82,6 +85,7 @@ function window(fromMs: number, toMs: number): DelayStats {
     p50Ms: quantile(l, 0.5),
     heldMaxMs: h[h.length - 1] ?? 0,
     heldP99Ms: quantile(h, 0.99),
+    heldTopMs: [...h.slice(-10)].reverse().map((x) => Math.round(x * 10) / 10),
   };
 }
 
@@ -89,7 +93,8 @@ type Request =
   | { id: number; cmd: 'now' }
   | { id: number; cmd: 'delay'; fromMs: number; toMs: number }
   | { id: number; cmd: 'memory' }
-  | { id: number; cmd: 'start' };
+  | { id: number; cmd: 'start' }
+  | { id: number; cmd: 'snapshot'; path: string };
 
 function answer(req: Request): unknown {
   switch (req.cmd) {
@@ -99,11 +104,28 @@ function answer(req: Request): unknown {
       return window(req.fromMs, req.toMs);
     case 'memory': {
       if (typeof gc !== 'function') throw new Error('run the child with --expose-gc');
-      gc();
-      gc();
+      // Several full GCs: V8 frees the bytecode of functions not run for a few GCs (start-up code, mostly), so
+      // fewer would leave megabytes of it counted right after start and not later.
+      for (let i = 0; i < 8; i++) gc();
       const m = process.memoryUsage();
-      return { heapUsed: m.heapUsed, rss: m.rss, external: m.external, peakRss: process.resourceUsage().maxRSS * 1024 };
+      const spaces = Object.fromEntries(getHeapSpaceStatistics().map((x) => [x.space_name, x.space_used_size]));
+      // Objects only: bytecode and compiled code (code and trusted spaces) come and go with V8's tiering and
+      // bytecode flushing, megabytes at a time, whatever the data.
+      const data = ['new_space', 'old_space', 'large_object_space', 'new_large_object_space'].reduce(
+        (n, k) => n + (spaces[k] ?? 0),
+        0,
+      );
+      return {
+        heapUsed: m.heapUsed,
+        data,
+        rss: m.rss,
+        external: m.external,
+        peakRss: process.resourceUsage().maxRSS * 1024,
+        spaces,
+      };
     }
+    case 'snapshot':
+      return writeHeapSnapshot(req.path);
     case 'start': {
       const elu = performance.eventLoopUtilization();
       return {
