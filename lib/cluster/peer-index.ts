@@ -93,10 +93,10 @@ export class PeerIndex {
     if (pod.controllerUid !== null) addPosting(this.#byController, pod.controllerUid, key);
     addPosting(this.#byNamespace, pod.namespace, key);
     let keys = this.#byLabel.get(pod.namespace);
-    if (keys === undefined) this.#byLabel.set(pod.namespace, (keys = new Map()));
+    if (keys === undefined) this.#byLabel.set(pod.namespace, (keys = new Map<string, Map<string, Posting>>()));
     for (const [k, v] of Object.entries(pod.labels)) {
       let values = keys.get(k);
-      if (values === undefined) keys.set(k, (values = new Map()));
+      if (values === undefined) keys.set(k, (values = new Map<string, Posting>()));
       addPosting(values, v, key);
     }
   }
