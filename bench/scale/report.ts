@@ -24,6 +24,7 @@ export interface Report {
   readonly date: Date;
   readonly machine: string;
   readonly nodes: number;
+  /** Heap after GC (object spaces) with nothing listed, and with every NodeReport but no pod. */
   readonly baseline: { empty: number; reports: number };
   readonly results: readonly RunResult[];
   readonly loadRate: number;
@@ -33,15 +34,15 @@ export function formatReport(r: Report): string {
   const lines = [
     `berth extender --kube at scale, ${r.date.toISOString().slice(0, 10)}, ${r.machine}`,
     `${r.nodes} nodes, one NodeReport each with the agent's default 128 peers; pods of ~10 KB JSON as stored.`,
-    `Baseline heap after GC: ${f1(r.baseline.empty / MiB)} MiB with nothing to list; ` +
+    `Baseline heap after GC (objects, without code): ${f1(r.baseline.empty / MiB)} MiB with nothing to list; ` +
       `${f1(r.baseline.reports / MiB)} MiB with the ${r.nodes} NodeReports (report store: ` +
       `${f1((r.baseline.reports - r.baseline.empty) / MiB)} MiB).`,
     '',
-    '| pods | served by | ready: total (berth / waiting) | RSS now / peak | heap after GC | heap per pod | loop max / p99 at start | loop max / p99 in relist (relist time) | filter p50 / p99 at rest | filter p50 / p99 in relist | loop max / p99 in scrape (scrape size) |',
+    '| pods | served by | ready: total (berth / waiting) | RSS now / peak | live heap after GC | heap per pod (objects) | loop max / p99 at start | loop max / p99 in relist (relist time) | filter p50 / p99 at rest | filter p50 / p99 in relist | loop max / p99 in scrape (scrape size) |',
     '|---|---|---|---|---|---|---|---|---|---|---|',
   ];
   for (const x of r.results) {
-    const perPod = (x.memory.heapUsed - r.baseline.reports) / x.pods / 1024;
+    const perPod = (x.memory.data - r.baseline.reports) / x.pods / 1024;
     lines.push(
       `| ${x.pods.toLocaleString('en')} | ${x.source} | ${f1(x.readyMs / 1000)} s (${f1(x.ownMs / 1000)} / ${f1(x.waitMs / 1000)}) | ` +
         `${f1(x.memory.rss / MiB)} / ${f1(x.memory.peakRss / MiB)} MiB | ${f1(x.memory.heapUsed / MiB)} MiB | ${f2(perPod)} KiB | ` +

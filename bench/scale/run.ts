@@ -51,13 +51,13 @@ try {
   const w = await ApiWriter.create(admin, 32);
   await loadBasics(w);
   const empty = await heapOnly(kubeconfig);
-  log(`empty cluster: heap ${(empty.heapUsed / 2 ** 20).toFixed(1)} MiB`);
+  log(`empty cluster: heap ${(empty.data / 2 ** 20).toFixed(1)} MiB`);
   await loadNodes(w, 0, nodes);
   await loadReports(w, 0, nodes, nodes);
   const withReports = await heapOnly(kubeconfig);
-  baseline.empty = empty.heapUsed;
-  baseline.reports = withReports.heapUsed;
-  log(`${nodes} nodes and NodeReports: heap ${(withReports.heapUsed / 2 ** 20).toFixed(1)} MiB`);
+  baseline.empty = empty.data;
+  baseline.reports = withReports.data;
+  log(`${nodes} nodes and NodeReports: heap ${(withReports.data / 2 ** 20).toFixed(1)} MiB`);
   let loaded = 0;
   for (const size of sizes) {
     const t0 = Date.now();
