@@ -11,23 +11,18 @@ import { ClusterState } from '../../lib/cluster/cluster-state.ts';
 import type { ExtenderConfig, KubeOptions } from '../../lib/extender/config.ts';
 import { informersReadiness, type InformerHealth } from '../../lib/cluster/informer-health.ts';
 import type { ReportStore } from '../../lib/extender/report-store.ts';
-import { describeProblems } from '../../lib/core/check.ts';
 import type { ClusterView } from '../../lib/extender/ports.ts';
 import type { ReportAuthenticator } from '../../lib/extender/ports.ts';
-import { Interner, PodProjector } from '../../lib/extender/pod.ts';
 import { errorText, loadClientNode, loadKubeConfig, type K8s, type KubeConfig } from '../common/client-node.ts';
 import { ApiClient } from './api-get.ts';
 import { registerKubeMetrics } from './metrics.ts';
-import { claimCodec, classCodec, podCodec, reportCodec, type ReportArrival } from './resources.ts';
-import { Slicer } from './slicer.ts';
-import { SupervisedInformer, type Informer, type InformerLog } from './supervised-informer.ts';
+import { createInformers } from './informers.ts';
+import type { Informer, InformerLog } from './supervised-informer.ts';
 import { PUSH_AUDIENCE, tokenReviewAuthenticator, type ReviewResult } from './token-review.ts';
 
 /** Without NTP gone badly wrong, agent and extender clocks agree to well under this (lib/cluster/ledger.ts). */
 const CLOCK_SKEW_MS = 1_000;
 const EXPIRE_EVERY_MS = 1_000;
-/** Objects per LIST page, as client-go's pager: about 3 MB of pods in protobuf. */
-export const LIST_PAGE_SIZE = 500;
 
 export type KubeLog = InformerLog;
 
@@ -105,95 +100,19 @@ export async function createKubeSide(
       if (informers.length > 0) throw new Error('the Kubernetes side is already attached');
       const metrics = registerKubeMetrics(registry, { informers: () => informers, state, now });
       const api = new ApiClient(kc);
-      const intern = new Interner();
-      const reports = new Set<string>();
-      const ingest = (r: ReportArrival): void => {
-        if (!r.parsed.ok) {
-          metrics.invalidReports.inc();
-          log('warn', 'ignoring an invalid NodeReport', {
-            name: r.name,
-            problems: describeProblems(r.parsed.problems.slice(0, 10)),
-          });
-          return;
-        }
-        const report = r.parsed.value;
-        if (report === null) return;
-        // Freshness from when the API server took the write, never later than now: a relist or a restart
-        // must not make an old report look new (lib/core/node-report-resource.ts).
-        const receivedAt = r.writtenAtMs === null ? now() : Math.min(now(), r.writtenAtMs);
-        if (store.ingest(report, receivedAt) === 'accepted') state.reportArrived(report.node, report.takenAt);
-      };
-      const common = {
+      informers = createInformers({
         api,
-        slicer: new Slicer(),
-        pageSize: LIST_PAGE_SIZE,
+        state,
+        store,
         watchdogTimeoutMs: kube.watchdogTimeoutMs,
         resyncPeriodMs: kube.resyncPeriodMs,
         now,
         random,
         log,
-      };
-      // StorageClasses first: claims are judged by their class, so the classes should be known when claims arrive.
-      informers = [
-        new SupervisedInformer({
-          ...common,
-          codec: classCodec(),
-          sink: {
-            upsert: (_key, c) => {
-              state.storageClass(c);
-            },
-            remove: (key) => {
-              state.storageClassGone(key);
-            },
-            keys: () => state.classKeys(),
-            size: () => state.classCount,
-          },
-        }),
-        new SupervisedInformer({
-          ...common,
-          codec: claimCodec(intern),
-          sink: {
-            upsert: (_key, c, initial) => {
-              state.claim(c, now(), initial);
-            },
-            remove: (key) => {
-              state.claimGone(key);
-            },
-            keys: () => state.claimKeys(),
-            size: () => state.claimCount,
-          },
-        }),
-        new SupervisedInformer({
-          ...common,
-          codec: podCodec(new PodProjector(intern)),
-          sink: {
-            upsert: (_key, pod, initial) => {
-              state.pod(pod, now(), initial);
-            },
-            remove: (key, last) => {
-              state.podGone(key, last);
-            },
-            keys: () => state.podKeys(),
-            size: () => state.podCount,
-          },
-        }),
-        new SupervisedInformer({
-          ...common,
-          codec: reportCodec(),
-          sink: {
-            upsert: (key, r) => {
-              reports.add(key);
-              ingest(r);
-            },
-            remove: (key) => {
-              reports.delete(key);
-              store.remove(key);
-            },
-            keys: () => reports,
-            size: () => reports.size,
-          },
-        }),
-      ];
+        invalidReport: () => {
+          metrics.invalidReports.inc();
+        },
+      });
       closeApi = () => {
         api.close();
       };
