@@ -23,6 +23,7 @@ import { ApiWriter, loadBasics, loadNodes, loadPods, loadReports } from '../../t
 import { heapOnly, measureRun, type RunResult } from './measure.ts';
 import { recordCluster } from './recording.ts';
 import { formatReport } from './report.ts';
+import { shippedNodeFlags } from '../../test/e2e/kube/scale-child.ts';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -99,7 +100,7 @@ try {
   rmSync(recording, { recursive: true, force: true });
 }
 
-const machine = `${String(cpus().length)} × ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}, kube-apiserver ${kubernetesVersion()}`;
+const machine = `${String(cpus().length)} × ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}, kube-apiserver ${kubernetesVersion()}; berth run with ${shippedNodeFlags().join(' ') || 'no node flags'} as the Deployment sets`;
 const md = formatReport({
   date: started,
   machine,

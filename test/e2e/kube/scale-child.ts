@@ -4,6 +4,8 @@
  * so the benchmark can wait for "informer synced" or "informer relisted" and know when they happened.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { parseAllDocuments } from 'yaml';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -36,6 +38,25 @@ export interface StartInfo {
   readonly cpuMs: number;
 }
 
+/**
+ * The node options the shipped Deployment sets (manifests/extender/deployment.yaml, NODE_OPTIONS), so berth is
+ * measured as it runs in a cluster.
+ */
+export function shippedNodeFlags(): string[] {
+  const text = readFileSync(join(root, 'manifests', 'extender', 'deployment.yaml'), 'utf8');
+  for (const doc of parseAllDocuments(text)) {
+    const d = doc.toJS() as {
+      kind?: string;
+      spec?: { template?: { spec?: { containers?: { name: string; env?: { name: string; value?: string }[] }[] } } };
+    } | null;
+    if (d?.kind !== 'Deployment') continue;
+    const env = d.spec?.template?.spec?.containers?.find((c) => c.name === 'extender')?.env ?? [];
+    const value = env.find((e) => e.name === 'NODE_OPTIONS')?.value ?? '';
+    return value.split(/\s+/).filter((f) => f !== '');
+  }
+  return [];
+}
+
 export class BerthChild {
   readonly url: string;
   readonly logs: LogLine[] = [];
@@ -65,10 +86,16 @@ export class BerthChild {
     child.stderr?.on('data', (b: Buffer) => process.stderr.write(`berth: ${b.toString()}`));
   }
 
-  static async start(kubeconfig: string, flags: readonly string[] = []): Promise<BerthChild> {
+  /** `flags` go to `berth extender`, `nodeFlags` to node itself (V8 options). */
+  static async start(
+    kubeconfig: string,
+    flags: readonly string[] = [],
+    nodeFlags: readonly string[] = shippedNodeFlags(),
+  ): Promise<BerthChild> {
     const [port] = await freePorts(1);
     if (port === undefined) throw new Error('no free port');
     const args = [
+      ...nodeFlags,
       '--expose-gc',
       '--import',
       join(import.meta.dirname, 'scale-probe.ts'),
