@@ -1,7 +1,8 @@
 /**
  * A benchmark server in its own process: `berth` is the real extender (standalone, seeded reports); `noop` is
- * the floor: the same fastify settings, the same JSON parser, and handlers that pass every node and score none.
- * Prints the port on stdout when listening.
+ * the floor: the same fastify settings and JSON parser, and answers of the same shapes berth gives (every node
+ * passes filter, every node gets a score), so serialising the answer costs both sides the same and the difference
+ * is berth's own work. Prints the port on stdout when listening.
  */
 import Fastify from 'fastify';
 import { config } from '../test/helpers/builders.ts';
@@ -16,7 +17,7 @@ if (kind === 'berth') {
   const cluster = {
     claimVolumes: () => [],
     peerNodes: () => peers,
-    reserved: () => [],
+    reservations: () => new Map<string, readonly number[]>(),
     readiness: () => ({ ready: true, reason: '' }),
   };
   const running = await startExtender(config({ listen: '127.0.0.1:0', 'shutdown-delay': '0s', 'log-level': 'error' }), {
@@ -32,7 +33,10 @@ if (kind === 'berth') {
     const body = req.body as { NodeNames: string[] };
     return { NodeNames: body.NodeNames, Nodes: null, FailedNodes: {}, FailedAndUnresolvableNodes: {}, Error: '' };
   });
-  app.post('/scheduler/prioritize', async () => []);
+  app.post('/scheduler/prioritize', async (req) => {
+    const body = req.body as { NodeNames: string[] };
+    return body.NodeNames.map((Host) => ({ Host, Score: 5 }));
+  });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const addr = app.server.address();
   process.stdout.write(`${typeof addr === 'object' && addr !== null ? addr.port : 0}\n`);

@@ -64,7 +64,7 @@ export async function createKubeSide(
   const cluster: ClusterView = {
     claimVolumes: (pod) => state.claimVolumes(pod),
     peerNodes: (rule, pod) => state.peerNodes(rule, pod),
-    reserved: (node) => state.reserved(node),
+    reservations: () => state.reservations(),
     scored: (pod, needs, scores) => {
       state.scored(pod, needs.nvmeVolumes, scores, now());
     },
