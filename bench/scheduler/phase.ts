@@ -1,0 +1,136 @@
+/**
+ * One phase of the benchmark: fresh reports, the configuration's extender and kube-scheduler started, a fresh set of
+ * pods created and watched until every one is bound, then kube-scheduler's (and berth's) /metrics read, CPU time
+ * per process taken, and everything stopped and deleted again so that the next phase starts from the same state.
+ */
+import { readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { httpGet } from '../../test/e2e/harness/wait.ts';
+import type { GeneratedCerts } from '../../test/helpers/manifests/berth-tls.ts';
+import type { BenchCluster } from './cluster.ts';
+import { createAndAwaitBinding, deletePods, podBodies } from './pods.ts';
+import { histogramOf, labelValues, parseSamples, summarize, sumOf, type LatencySummary, type Sample } from './prom.ts';
+import { throughput, type ConfigName, type PhaseResult } from './results.ts';
+import { startBerth, startNoop, type Extender, type SchedulerConfigs } from './wiring.ts';
+
+const CLOCK_TICKS_PER_SECOND = 100;
+
+/** User + system CPU seconds of a process so far, from /proc; null once it is gone. */
+function cpuOf(pid: number | undefined): number | null {
+  if (pid === undefined) return null;
+  try {
+    const stat = readFileSync(`/proc/${String(pid)}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
+  } catch {
+    return null;
+  }
+}
+
+type Pids = Record<string, number | undefined>;
+
+function cpuSnapshot(pids: Pids): Record<string, number> {
+  const snapshot: Record<string, number> = { bench: process.cpuUsage().user / 1e6 + process.cpuUsage().system / 1e6 };
+  for (const [name, pid] of Object.entries(pids)) {
+    const cpu = cpuOf(pid);
+    if (cpu !== null) snapshot[name] = cpu;
+  }
+  return snapshot;
+}
+
+function schedulerSummaries(samples: readonly Sample[]): PhaseResult['scheduler'] {
+  const ep = 'scheduler_framework_extension_point_duration_seconds';
+  const extensionPoints: Record<string, LatencySummary> = {};
+  for (const point of labelValues(samples, ep, 'extension_point'))
+    extensionPoints[point] = summarize(histogramOf(samples, ep, { extension_point: point }));
+  return {
+    attempt: summarize(histogramOf(samples, 'scheduler_scheduling_attempt_duration_seconds', { result: 'scheduled' })),
+    algorithm: summarize(histogramOf(samples, 'scheduler_scheduling_algorithm_duration_seconds')),
+    extensionPoints,
+  };
+}
+
+function extenderSummaries(text: string | null): PhaseResult['extender'] {
+  if (text === null) return null;
+  const samples = parseSamples(text);
+  const perCall = (verb: string): number | null => {
+    const h = histogramOf(samples, 'berth_extender_nodes_per_call', { verb });
+    return h.count > 0 ? h.sum / h.count : null;
+  };
+  const duration = (verb: string): LatencySummary =>
+    summarize(histogramOf(samples, 'berth_extender_request_duration_seconds', { verb, code: '200' }));
+  return {
+    filter: duration('filter'),
+    prioritize: duration('prioritize'),
+    nodesPerFilter: perCall('filter'),
+    nodesPerPrioritize: perCall('prioritize'),
+  };
+}
+
+export interface PhaseContext {
+  readonly cluster: BenchCluster;
+  readonly certs: GeneratedCerts;
+  readonly configs: SchedulerConfigs;
+  readonly log: (line: string) => void;
+}
+
+async function startExtender(ctx: PhaseContext, config: ConfigName): Promise<Extender | null> {
+  const { cluster, certs } = ctx;
+  if (config === 'berth') return startBerth(cluster.cp.dir, certs, cluster.extenderKubeconfig, cluster.nodes.length);
+  if (config === 'noop') return startNoop(cluster.cp.dir, certs);
+  return null;
+}
+
+export async function runPhase(ctx: PhaseContext, config: ConfigName, round: number, pods: number) {
+  const { cluster, configs } = ctx;
+  const { cp, api } = cluster;
+  const tag = `${config}-${String(round)}`;
+  await cluster.refreshReports();
+  const extender = await startExtender(ctx, config);
+  try {
+    await cp.startScheduler(extender === null ? configs.none : configs.withExtender(extender.url));
+    const bodies = podBodies(cluster.statefulSets, pods, tag, configs.marker);
+    const [etcd, apiserver, , scheduler] = cp.processes;
+    const pids = {
+      etcd: etcd?.pid,
+      apiserver: apiserver?.pid,
+      scheduler: scheduler?.pid,
+      extender: extender?.process.pid,
+    };
+    const loadAverage = loadavg()[0] ?? 0;
+    const cpuBefore = cpuSnapshot(pids);
+    const run = await createAndAwaitBinding(api, bodies, tag, Math.max(120_000, pods * 200));
+    const cpuAfter = cpuSnapshot(pids);
+    const metrics = await httpGet(`https://127.0.0.1:${String(cp.ports.scheduler)}/metrics`, {
+      insecureSkipVerify: true,
+      bearerToken: cp.token(),
+    });
+    if (metrics.status !== 200) throw new Error(`kube-scheduler /metrics answered ${metrics.status}`);
+    const samples = parseSamples(metrics.body);
+    const cpuSeconds: Record<string, number> = {};
+    for (const [name, after] of Object.entries(cpuAfter))
+      cpuSeconds[name] = Math.round((after - (cpuBefore[name] ?? after)) * 100) / 100;
+    const result: PhaseResult = {
+      config,
+      round,
+      pods,
+      bound: run.boundMs.length,
+      createSeconds: (run.createdMs - run.startMs) / 1000,
+      throughput: throughput(run.startMs, run.boundMs),
+      attempts: {
+        scheduled: sumOf(samples, 'scheduler_schedule_attempts_total', { result: 'scheduled' }),
+        unschedulable: sumOf(samples, 'scheduler_schedule_attempts_total', { result: 'unschedulable' }),
+        error: sumOf(samples, 'scheduler_schedule_attempts_total', { result: 'error' }),
+      },
+      scheduler: schedulerSummaries(samples),
+      extender: extenderSummaries(extender === null ? null : await extender.metrics()),
+      cpuSeconds,
+      loadAverage: Math.round(loadAverage * 100) / 100,
+    };
+    return result;
+  } finally {
+    await cp.stopScheduler();
+    await extender?.process.stop();
+    await deletePods(api, tag);
+  }
+}
