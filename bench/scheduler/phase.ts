@@ -1,7 +1,8 @@
 /**
- * One phase of the benchmark: fresh reports, the configuration's extender and kube-scheduler started, a fresh set of
- * pods created and watched until every one is bound, then kube-scheduler's (and berth's) /metrics read, CPU time
- * per process taken, and everything stopped and deleted again so that the next phase starts from the same state.
+ * One phase of the benchmark: fresh reports, the configuration's extender and kube-scheduler started, a warm-up
+ * batch, then a fresh set of pods created and watched until every one is bound, with kube-scheduler's (and
+ * berth's) /metrics read before and after and the CPU time of each process; then everything is stopped and deleted
+ * again so that the next phase starts from the same state.
  */
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -9,7 +10,16 @@ import { httpGet } from '../../test/e2e/harness/wait.ts';
 import type { GeneratedCerts } from '../../test/helpers/manifests/berth-tls.ts';
 import type { BenchCluster } from './cluster.ts';
 import { createAndAwaitBinding, deletePods, podBodies } from './pods.ts';
-import { histogramOf, labelValues, parseSamples, summarize, sumOf, type LatencySummary, type Sample } from './prom.ts';
+import {
+  diffSamples,
+  histogramOf,
+  labelValues,
+  parseSamples,
+  summarize,
+  sumOf,
+  type LatencySummary,
+  type Sample,
+} from './prom.ts';
 import { throughput, type ConfigName, type PhaseResult } from './results.ts';
 import { startBerth, startNoop, type Extender, type SchedulerConfigs } from './wiring.ts';
 
@@ -50,9 +60,8 @@ function schedulerSummaries(samples: readonly Sample[]): PhaseResult['scheduler'
   };
 }
 
-function extenderSummaries(text: string | null): PhaseResult['extender'] {
-  if (text === null) return null;
-  const samples = parseSamples(text);
+function extenderSummaries(samples: readonly Sample[] | null): PhaseResult['extender'] {
+  if (samples === null) return null;
   const perCall = (verb: string): number | null => {
     const h = histogramOf(samples, 'berth_extender_nodes_per_call', { verb });
     return h.count > 0 ? h.sum / h.count : null;
@@ -81,14 +90,37 @@ async function startExtender(ctx: PhaseContext, config: ConfigName): Promise<Ext
   return null;
 }
 
-export async function runPhase(ctx: PhaseContext, config: ConfigName, round: number, pods: number) {
+/** Both /metrics as samples: kube-scheduler's (token, its self-signed certificate) and the extender's, if any. */
+async function scrape(
+  ctx: PhaseContext,
+  extender: Extender | null,
+): Promise<{ scheduler: Sample[]; extender: Sample[] | null }> {
+  const { cp } = ctx.cluster;
+  const res = await httpGet(`https://127.0.0.1:${String(cp.ports.scheduler)}/metrics`, {
+    insecureSkipVerify: true,
+    bearerToken: cp.token(),
+  });
+  if (res.status !== 200) throw new Error(`kube-scheduler /metrics answered ${res.status}`);
+  const text = extender === null ? null : await extender.metrics();
+  return { scheduler: parseSamples(res.body), extender: text === null ? null : parseSamples(text) };
+}
+
+/**
+ * One measured phase. Each starts with `warmupPods` pods through the same configuration, not counted (their
+ * metrics are subtracted): a freshly started extender runs cold JIT code and empty caches, which a long-running
+ * one in a cluster does not.
+ */
+export async function runPhase(ctx: PhaseContext, config: ConfigName, round: number, pods: number, warmupPods: number) {
   const { cluster, configs } = ctx;
   const { cp, api } = cluster;
   const tag = `${config}-${String(round)}`;
+  const timeoutMs = (n: number): number => Math.max(120_000, n * 200);
   await cluster.refreshReports();
   const extender = await startExtender(ctx, config);
   try {
     await cp.startScheduler(extender === null ? configs.none : configs.withExtender(extender.url));
+    const warm = podBodies(cluster.statefulSets, warmupPods, `${tag}-warm`, configs.marker);
+    await createAndAwaitBinding(api, warm, `${tag}-warm`, timeoutMs(warmupPods));
     const bodies = podBodies(cluster.statefulSets, pods, tag, configs.marker);
     const [etcd, apiserver, , scheduler] = cp.processes;
     const pids = {
@@ -98,18 +130,16 @@ export async function runPhase(ctx: PhaseContext, config: ConfigName, round: num
       extender: extender?.process.pid,
     };
     const loadAverage = loadavg()[0] ?? 0;
+    const before = await scrape(ctx, extender);
     const cpuBefore = cpuSnapshot(pids);
-    const run = await createAndAwaitBinding(api, bodies, tag, Math.max(120_000, pods * 200));
+    const run = await createAndAwaitBinding(api, bodies, tag, timeoutMs(pods));
     const cpuAfter = cpuSnapshot(pids);
-    const metrics = await httpGet(`https://127.0.0.1:${String(cp.ports.scheduler)}/metrics`, {
-      insecureSkipVerify: true,
-      bearerToken: cp.token(),
-    });
-    if (metrics.status !== 200) throw new Error(`kube-scheduler /metrics answered ${metrics.status}`);
-    const samples = parseSamples(metrics.body);
+    const after = await scrape(ctx, extender);
+    const samples = diffSamples(after.scheduler, before.scheduler);
+    const extenderSamples = after.extender === null ? null : diffSamples(after.extender, before.extender ?? []);
     const cpuSeconds: Record<string, number> = {};
-    for (const [name, after] of Object.entries(cpuAfter))
-      cpuSeconds[name] = Math.round((after - (cpuBefore[name] ?? after)) * 100) / 100;
+    for (const [name, value] of Object.entries(cpuAfter))
+      cpuSeconds[name] = Math.round((value - (cpuBefore[name] ?? value)) * 100) / 100;
     const result: PhaseResult = {
       config,
       round,
@@ -123,7 +153,7 @@ export async function runPhase(ctx: PhaseContext, config: ConfigName, round: num
         error: sumOf(samples, 'scheduler_schedule_attempts_total', { result: 'error' }),
       },
       scheduler: schedulerSummaries(samples),
-      extender: extenderSummaries(extender === null ? null : await extender.metrics()),
+      extender: extenderSummaries(extenderSamples),
       cpuSeconds,
       loadAverage: Math.round(loadAverage * 100) / 100,
     };
@@ -132,5 +162,6 @@ export async function runPhase(ctx: PhaseContext, config: ConfigName, round: num
     await cp.stopScheduler();
     await extender?.process.stop();
     await deletePods(api, tag);
+    await deletePods(api, `${tag}-warm`);
   }
 }

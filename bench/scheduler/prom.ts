@@ -116,3 +116,10 @@ export function labelValues(samples: readonly Sample[], name: string, label: str
   }
   return [...seen].sort();
 }
+
+/** Counters and histograms of `after` minus their values in `before`: what happened between two scrapes. */
+export function diffSamples(after: readonly Sample[], before: readonly Sample[]): Sample[] {
+  const key = (s: Sample): string => `${s.name}${JSON.stringify(Object.entries(s.labels).sort())}`;
+  const previous = new Map(before.map((s) => [key(s), s.value]));
+  return after.map((s) => ({ ...s, value: s.value - (previous.get(key(s)) ?? 0) }));
+}

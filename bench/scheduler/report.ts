@@ -109,7 +109,8 @@ export function markdown(run: RunResult): string {
   return [
     `Run of ${meta.date.slice(0, 10)} on ${meta.machine}; Node ${meta.node}, kube-scheduler ${meta.kubeScheduler}, ` +
       `berth ${meta.berth}. ${meta.nodes.toLocaleString('en')} nodes, ${meta.podsPerPhase.toLocaleString('en')} ` +
-      `fresh pods per run, kube-scheduler \`clientConnection\` qps ${meta.schedulerQps} / burst ` +
+      `fresh pods per run (after ${meta.warmupPodsPerPhase} warm-up pods, not counted), kube-scheduler ` +
+      `\`clientConnection\` qps ${meta.schedulerQps} / burst ` +
       `${meta.schedulerBurst}; order ${meta.order.join(', ')}; ${(meta.wallSeconds / 60).toFixed(1)} min in all ` +
       `(load average ${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)} at the phases' starts).`,
     ...meta.notes,

@@ -91,6 +91,8 @@ export interface RunMeta {
   readonly berth: string;
   readonly nodes: number;
   readonly podsPerPhase: number;
+  /** Pods scheduled through the same configuration before each measured batch, not counted. */
+  readonly warmupPodsPerPhase: number;
   readonly schedulerQps: number;
   readonly schedulerBurst: number;
   readonly order: readonly ConfigName[];

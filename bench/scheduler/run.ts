@@ -6,7 +6,7 @@
  *
  * Writes bench/results/scheduler.json and docs/bench-scheduler.png, prints the README block; `-- --readme` also
  * puts that block into README.md. Environment (defaults in brackets): BENCH_NODES [1000], BENCH_PODS [1000],
- * BENCH_ROUNDS [2], BENCH_WARMUP_PODS [200], BENCH_QPS [5000], BENCH_BURST [10000], BENCH_NOTE (a
+ * BENCH_ROUNDS [2], BENCH_WARMUP_PODS [100, per phase], BENCH_QPS [5000], BENCH_BURST [10000], BENCH_NOTE (a
  * sentence for the README block, e.g. what else ran on the machine), BERTH_E2E_CACHE_DIR.
  */
 import { execFileSync } from 'node:child_process';
@@ -36,7 +36,7 @@ const settings = {
   nodes: envInt('BENCH_NODES', 1000),
   pods: envInt('BENCH_PODS', 1000),
   rounds: envInt('BENCH_ROUNDS', 2),
-  warmupPods: envInt('BENCH_WARMUP_PODS', 200),
+  warmupPods: envInt('BENCH_WARMUP_PODS', 100),
   qps: envInt('BENCH_QPS', 5000),
   burst: envInt('BENCH_BURST', 10000),
 };
@@ -77,16 +77,12 @@ async function main(): Promise<void> {
     const configs = await schedulerConfigs(certs, settings.qps, settings.burst);
     const ctx: PhaseContext = { cluster, certs, configs, log };
 
-    // Warm the API server, etcd and the page cache; not recorded.
-    const warm = await runPhase(ctx, 'none', 0, Math.min(settings.warmupPods, settings.pods));
-    log(`warm-up: ${warm.bound} pods at ${warm.throughput.podsPerSecond.toFixed(1)} pods/s`);
-
     const order: ConfigName[] = [];
     const phases: PhaseResult[] = [];
     for (let round = 1; round <= settings.rounds; round++) {
       for (const config of CONFIGS) {
         order.push(config);
-        const p = await runPhase(ctx, config, round, settings.pods);
+        const p = await runPhase(ctx, config, round, settings.pods, settings.warmupPods);
         phases.push(p);
         log(
           `${config} #${round}: ${p.throughput.podsPerSecond.toFixed(1)} pods/s (steady ` +
@@ -106,6 +102,7 @@ async function main(): Promise<void> {
         berth: `${pkg.version} (${v.berth})`,
         nodes: settings.nodes,
         podsPerPhase: settings.pods,
+        warmupPodsPerPhase: settings.warmupPods,
         schedulerQps: settings.qps,
         schedulerBurst: settings.burst,
         order,

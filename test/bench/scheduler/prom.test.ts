@@ -1,5 +1,6 @@
 import t from 'tap';
 import {
+  diffSamples,
   histogramOf,
   labelValues,
   parseSamples,
@@ -94,4 +95,24 @@ t.test('summaries are in milliseconds', async (t) => {
     p95Ms: null,
     p99Ms: null,
   });
+});
+
+t.test('the difference of two scrapes counts only what happened between them', async (t) => {
+  const before = parseSamples(
+    'c{a="1"} 5\nc{a="2"} 1\nh_bucket{le="1"} 3\nh_bucket{le="+Inf"} 4\nh_count 4\nh_sum 2\n',
+  );
+  const after = parseSamples(
+    'c{a="2"} 4\nc{a="1"} 5\nc{a="3"} 2\nh_bucket{le="1"} 13\nh_bucket{le="+Inf"} 24\nh_count 24\nh_sum 12\n',
+  );
+  const diff = diffSamples(after, before);
+  t.equal(sumOf(diff, 'c', { a: '1' }), 0);
+  t.equal(sumOf(diff, 'c', { a: '2' }), 3);
+  t.equal(sumOf(diff, 'c', { a: '3' }), 2, 'a series that appeared counts whole');
+  const h = histogramOf(diff, 'h');
+  t.same(
+    h.buckets.map((b) => b.count),
+    [10, 20],
+  );
+  t.equal(h.count, 20);
+  t.equal(h.sum, 10);
 });
