@@ -118,7 +118,9 @@ export function markdown(run: RunResult): string {
     ...throughputTable(run),
     '',
     `berth / no-op extender: **${x(ratio.overall)}** first created → last bound, **${x(ratio.steady)}** steady ` +
-      `state (goal ≥ 0.95×: ${met ? 'met' : '**not met**'}).`,
+      `state (goal ≥ 0.95×: ${met ? 'met' : '**not met**'}). kube-scheduler's API clients waited ` +
+      `${ms(Math.max(...run.phases.map((p) => p.clientRateLimitSeconds)) * 1000)} ms at most per run on their ` +
+      `rate limiter (\`rest_client_rate_limiter_duration_seconds\`, all requests).`,
     '',
     ...whereTimeGoes(run),
     '',

@@ -76,6 +76,8 @@ export interface PhaseResult {
     readonly nodesPerFilter: number | null;
     readonly nodesPerPrioritize: number | null;
   } | null;
+  /** Seconds kube-scheduler's API clients waited on their rate limiter (qps/burst) in the phase, all requests. */
+  readonly clientRateLimitSeconds: number;
   /** CPU seconds each process used from the first create to the last binding. */
   readonly cpuSeconds: Readonly<Record<string, number>>;
   /** Load average (1 min) when the phase started: other work on a shared machine shows here. */

@@ -5,14 +5,16 @@
  * latency histograms. Not part of `npm test`: numbers, not pass/fail.
  *
  * Writes bench/results/scheduler.json and docs/bench-scheduler.png, prints the README block; `-- --readme` also
- * puts that block into README.md. Environment (defaults in brackets): BENCH_NODES [1000], BENCH_PODS [1000],
- * BENCH_ROUNDS [2], BENCH_WARMUP_PODS [100, per phase], BENCH_QPS [5000], BENCH_BURST [10000], BENCH_NOTE (a
- * sentence for the README block, e.g. what else ran on the machine), BERTH_E2E_CACHE_DIR.
+ * puts that block into README.md. Environment, defaults in brackets:
+ *   BENCH_NODES [1000], BENCH_PODS [1000] per phase, BENCH_WARMUP_PODS [100] per phase, BENCH_ROUNDS [2],
+ *   BENCH_CONFIGS [berth,noop,none] (the order within a round), BENCH_QPS [5000] and BENCH_BURST [10000]
+ *   (kube-scheduler's clientConnection), BENCH_RESULTS (see writeOutputs), BENCH_NOTE (a sentence for the README
+ *   block, e.g. what else ran on the machine), BERTH_E2E_CACHE_DIR (where the control plane was built).
  */
 import { execFileSync } from 'node:child_process';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, totalmem } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { renderBenchChart } from '../../scripts/render-bench-chart.ts';
 import { binariesAvailable } from '../../test/e2e/harness/binaries.ts';
 import { generateCerts } from '../../test/helpers/manifests/berth-tls.ts';
@@ -32,7 +34,17 @@ function envInt(name: string, fallback: number): number {
   return v;
 }
 
+function envConfigs(): readonly ConfigName[] {
+  const raw = process.env['BENCH_CONFIGS'];
+  if (raw === undefined || raw === '') return CONFIGS;
+  const names = raw.split(',').map((n) => n.trim());
+  const unknown = names.filter((n) => !(CONFIGS as readonly string[]).includes(n));
+  if (unknown.length > 0) throw new Error(`BENCH_CONFIGS: unknown ${unknown.join(', ')}; use ${CONFIGS.join(',')}`);
+  return names as ConfigName[];
+}
+
 const settings = {
+  configs: envConfigs(),
   nodes: envInt('BENCH_NODES', 1000),
   pods: envInt('BENCH_PODS', 1000),
   rounds: envInt('BENCH_ROUNDS', 2),
@@ -80,7 +92,7 @@ async function main(): Promise<void> {
     const order: ConfigName[] = [];
     const phases: PhaseResult[] = [];
     for (let round = 1; round <= settings.rounds; round++) {
-      for (const config of CONFIGS) {
+      for (const config of settings.configs) {
         order.push(config);
         const p = await runPhase(ctx, config, round, settings.pods, settings.warmupPods);
         phases.push(p);
@@ -119,12 +131,22 @@ async function main(): Promise<void> {
   log(`done; load average now ${loadavg()[0]?.toFixed(1) ?? '?'}`);
 }
 
+/**
+ * bench/results/scheduler.json and the chart for the README; BENCH_RESULTS=path writes only that JSON (a side
+ * measurement, e.g. with kube-scheduler's default BENCH_QPS=50 BENCH_BURST=100, leaves the README's data alone).
+ */
 async function writeOutputs(run: RunResult): Promise<void> {
-  await mkdir(join(root, 'bench', 'results'), { recursive: true });
-  await writeFile(join(root, RESULTS_PATH), `${JSON.stringify(run, null, 1)}\n`);
-  await writeFile(join(root, CHART_PATH), await renderBenchChart(run));
+  const side = process.env['BENCH_RESULTS'];
+  const resultsPath = side !== undefined && side !== '' ? resolve(side) : join(root, RESULTS_PATH);
+  await mkdir(dirname(resultsPath), { recursive: true });
+  await writeFile(resultsPath, `${JSON.stringify(run, null, 1)}\n`);
   const block = markdown(run);
   process.stdout.write(`${block}\n`);
+  if (resultsPath !== join(root, RESULTS_PATH)) {
+    log(`wrote ${resultsPath}`);
+    return;
+  }
+  await writeFile(join(root, CHART_PATH), await renderBenchChart(run));
   if (process.argv.includes('--readme')) await updateReadme(root, block);
   log(`wrote ${RESULTS_PATH} and ${CHART_PATH}${process.argv.includes('--readme') ? ' and README.md' : ''}`);
 }
