@@ -60,39 +60,65 @@ export class Api {
   }
 
   /**
-   * A watch (newline-delimited JSON events) on its own connection. `onEvent` gets each parsed event; the promise
-   * resolves once the stream is open. close() ends it.
+   * A watch (newline-delimited JSON events) on its own connection. `onEvent` gets each parsed event, `onEnd` is
+   * called once when the server ends the stream or the connection fails (not after close()); the promise resolves
+   * once the stream is open.
    */
-  async watch(path: string, onEvent: (event: { type: string; object: unknown }) => void): Promise<{ close(): void }> {
+  async watch(
+    path: string,
+    onEvent: (event: { type: string; object: unknown }) => void,
+    onEnd: (why: string) => void,
+  ): Promise<{ close(): void }> {
     const agent = new Agent({ keepAlive: false, ca: this.#agent.options.ca });
+    let closed = false;
+    let opened = false;
+    const ended = (why: string): void => {
+      if (closed) return;
+      closed = true;
+      agent.destroy();
+      onEnd(why);
+    };
     return new Promise((resolve, reject) => {
       const req = request({ ...this.#options('GET', path), agent }, (res: IncomingMessage) => {
         if (res.statusCode !== 200) {
+          closed = true;
+          agent.destroy();
           reject(new Error(`watch ${path}: HTTP ${String(res.statusCode)}`));
           res.resume();
           return;
         }
+        opened = true;
         let pending = '';
         res.setEncoding('utf8');
         res.on('data', (chunk: string) => {
           pending += chunk;
-          let nl = pending.indexOf('\n');
-          while (nl >= 0) {
-            const line = pending.slice(0, nl);
-            pending = pending.slice(nl + 1);
+          const lines = pending.split('\n');
+          pending = lines.pop() ?? '';
+          for (const line of lines)
             if (line.trim() !== '') onEvent(JSON.parse(line) as { type: string; object: unknown });
-            nl = pending.indexOf('\n');
-          }
         });
-        res.on('error', () => undefined);
+        res.on('end', () => {
+          ended('the API server ended the watch');
+        });
+        res.on('error', (e) => {
+          ended(e.message);
+        });
         resolve({
           close: () => {
+            closed = true;
             req.destroy();
             agent.destroy();
           },
         });
       });
-      req.on('error', reject);
+      req.on('error', (e) => {
+        if (opened) ended(e.message);
+        else {
+          closed = true;
+          agent.destroy();
+          reject(e);
+        }
+      });
       req.end();
     });
   }

@@ -134,6 +134,7 @@ export async function runPhase(ctx: PhaseContext, config: ConfigName, round: num
     const before = await scrape(ctx, extender);
     const cpuBefore = cpuSnapshot(pids);
     const run = await createAndAwaitBinding(api, bodies, tag, timeoutMs(pods));
+    for (const why of run.watchEnds) ctx.log(`${tag}: the bindings watch ended (${why}); resumed`);
     const cpuAfter = cpuSnapshot(pids);
     const after = await scrape(ctx, extender);
     const samples = diffSamples(after.scheduler, before.scheduler);
@@ -148,6 +149,8 @@ export async function runPhase(ctx: PhaseContext, config: ConfigName, round: num
       bound: run.boundMs.length,
       createSeconds: (run.createdMs - run.startMs) / 1000,
       throughput: throughput(run.startMs, run.boundMs),
+      watchResumes: run.watchResumes,
+      watchRelists: run.watchRelists,
       attempts: {
         scheduled: sumOf(samples, 'scheduler_schedule_attempts_total', { result: 'scheduled' }),
         unschedulable: sumOf(samples, 'scheduler_schedule_attempts_total', { result: 'unschedulable' }),

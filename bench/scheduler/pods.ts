@@ -61,25 +61,106 @@ export interface PodRun {
   readonly createdMs: number;
   /** performance.now() when each pod's binding was seen, in no particular order. */
   readonly boundMs: readonly number[];
+  /** Times the watch was ended by the API server and resumed; relists, where bindings may be seen late. */
+  readonly watchResumes: number;
+  readonly watchRelists: number;
+  readonly watchEnds: readonly string[];
 }
 
 const podsPath = `/api/v1/namespaces/${NAMESPACE}/pods`;
 
+interface WatchedPod {
+  metadata?: { name?: string; resourceVersion?: string };
+  spec?: { nodeName?: string };
+}
+
+/**
+ * The moment each pod of a phase is first seen bound, from a watch that resumes where it stopped when the API server
+ * ends it (a loaded server may close a slow watcher): from the last resourceVersion seen, or, if that is too old,
+ * from a fresh list whose already-bound pods are counted as bound when listed (late by at most the gap, and
+ * counted in `relists` so that a run can say so).
+ */
+class BindingWatch {
+  readonly bound = new Map<string, number>();
+  readonly endReasons: string[] = [];
+  relists = 0;
+  resumes = 0;
+  readonly #api: Api;
+  readonly #selector: string;
+  readonly #expected: number;
+  readonly #onAllBound: () => void;
+  #rv = '';
+  #current: { close(): void } | null = null;
+  #stopped = false;
+
+  constructor(api: Api, selector: string, expected: number, onAllBound: () => void) {
+    this.#api = api;
+    this.#selector = selector;
+    this.#expected = expected;
+    this.#onAllBound = onAllBound;
+  }
+
+  async start(): Promise<void> {
+    const list = await this.#api.call('GET', `${podsPath}?labelSelector=${this.#selector}`);
+    const body = JSON.parse(list.body) as { metadata: { resourceVersion: string }; items: WatchedPod[] };
+    for (const pod of body.items) this.#seen(pod);
+    this.#rv = body.metadata.resourceVersion;
+    await this.#open();
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    this.#current?.close();
+  }
+
+  #seen(pod: WatchedPod): void {
+    const name = pod.metadata?.name;
+    if (pod.metadata?.resourceVersion !== undefined) this.#rv = pod.metadata.resourceVersion;
+    if (name === undefined || !pod.spec?.nodeName || this.bound.has(name)) return;
+    this.bound.set(name, performance.now());
+    if (this.bound.size === this.#expected) this.#onAllBound();
+  }
+
+  async #open(): Promise<void> {
+    const path = `${podsPath}?watch=1&resourceVersion=${this.#rv}&labelSelector=${this.#selector}`;
+    let expired = false;
+    this.#current = await this.#api.watch(
+      path,
+      (event) => {
+        if (event.type === 'ERROR') expired = (event.object as { code?: number }).code === 410;
+        else this.#seen(event.object as WatchedPod);
+      },
+      (why) => {
+        if (this.#stopped) return;
+        this.endReasons.push(expired ? `${why} (resourceVersion expired)` : why);
+        void this.#reopen(expired);
+      },
+    );
+  }
+
+  async #reopen(expired: boolean): Promise<void> {
+    try {
+      if (expired) {
+        this.relists += 1;
+        await this.start();
+      } else {
+        this.resumes += 1;
+        await this.#open();
+      }
+    } catch {
+      await sleep(200);
+      if (!this.#stopped) void this.#reopen(true);
+    }
+  }
+}
+
 /** Creates the pods (8 requests in flight) and resolves once every one is bound, or fails after `timeoutMs`. */
 export async function createAndAwaitBinding(api: Api, bodies: readonly string[], tag: string, timeoutMs: number) {
   const selector = encodeURIComponent(`${PHASE_LABEL}=${tag}`);
-  const list = await api.call('GET', `${podsPath}?labelSelector=${selector}&limit=1`);
-  const rv = (JSON.parse(list.body) as { metadata: { resourceVersion: string } }).metadata.resourceVersion;
-  const bound = new Map<string, number>();
   let allBound: () => void = () => undefined;
   const done = new Promise<void>((resolve) => (allBound = resolve));
-  const watch = await api.watch(`${podsPath}?watch=1&resourceVersion=${rv}&labelSelector=${selector}`, (event) => {
-    const pod = event.object as { metadata?: { name?: string }; spec?: { nodeName?: string } };
-    const name = pod.metadata?.name;
-    if (name === undefined || !pod.spec?.nodeName || bound.has(name)) return;
-    bound.set(name, performance.now());
-    if (bound.size === bodies.length) allBound();
-  });
+  const watch = new BindingWatch(api, selector, bodies.length, allBound);
+  await watch.start();
   try {
     const startMs = performance.now();
     await inPool(bodies, 8, (body) => api.call('POST', podsPath, body));
@@ -92,11 +173,21 @@ export async function createAndAwaitBinding(api: Api, bodies: readonly string[],
     timer.abort();
     if (timedOut) {
       const pending = await pendingReasons(api, selector);
-      throw new Error(`only ${bound.size} of ${bodies.length} pods bound after ${timeoutMs / 1000} s; ${pending}`);
+      throw new Error(
+        `only ${watch.bound.size} of ${bodies.length} pods bound after ${timeoutMs / 1000} s; ${pending}`,
+      );
     }
-    return { startMs, createdMs, boundMs: [...bound.values()] } satisfies PodRun;
+    const run: PodRun = {
+      startMs,
+      createdMs,
+      boundMs: [...watch.bound.values()],
+      watchResumes: watch.resumes,
+      watchRelists: watch.relists,
+      watchEnds: watch.endReasons,
+    };
+    return run;
   } finally {
-    watch.close();
+    watch.stop();
   }
 }
 

@@ -99,6 +99,14 @@ function whereTimeGoes(run: RunResult): string[] {
   return rows;
 }
 
+/** Said only when it happened: a relisted watch sees some bindings late, which lowers that run's pods/s. */
+function relistNote(run: RunResult): string[] {
+  const relisted = run.phases.filter((p) => p.watchRelists > 0);
+  if (relisted.length === 0) return [];
+  const which = relisted.map((p) => `${NAMES[p.config]} #${String(p.round)}`).join(', ');
+  return [`The API server expired the bindings watch in ${which}: bindings seen on a relist count as bound then.`];
+}
+
 /** The README block: what was run, the two tables, the ratio against the goal, and the chart. */
 export function markdown(run: RunResult): string {
   const { meta } = run;
@@ -114,6 +122,7 @@ export function markdown(run: RunResult): string {
       `${meta.schedulerBurst}; order ${meta.order.join(', ')}; ${(meta.wallSeconds / 60).toFixed(1)} min in all ` +
       `(load average ${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)} at the phases' starts).`,
     ...meta.notes,
+    ...relistNote(run),
     '',
     ...throughputTable(run),
     '',

@@ -76,6 +76,9 @@ export interface PhaseResult {
     readonly nodesPerFilter: number | null;
     readonly nodesPerPrioritize: number | null;
   } | null;
+  /** Times the API server ended the bindings watch: resumed where it stopped, or relisted (bindings seen late). */
+  readonly watchResumes: number;
+  readonly watchRelists: number;
   /** Seconds kube-scheduler's API clients waited on their rate limiter (qps/burst) in the phase, all requests. */
   readonly clientRateLimitSeconds: number;
   /** CPU seconds each process used from the first create to the last binding. */

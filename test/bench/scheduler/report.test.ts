@@ -46,6 +46,8 @@ function phase(config: ConfigName, round: number, podsPerSecond: number): PhaseR
       config === 'berth'
         ? { filter: latency(3), prioritize: latency(1.5), nodesPerFilter: 420.4, nodesPerPrioritize: 400 }
         : null,
+    watchResumes: 0,
+    watchRelists: 0,
     clientRateLimitSeconds: round / 1000,
     cpuSeconds: { scheduler: 4, apiserver: 6, etcd: 1, extender: config === 'none' ? 0 : 3 },
     loadAverage: round,
@@ -115,4 +117,11 @@ t.test('the README update replaces the marked block and nothing else', async (t)
     `# x\n\n## Benchmarks\nper-call\n\n${README_START}\nnew table\n${README_END}\n\n## Limits\n`,
   );
   t.throws(() => replaceReadmeBlock('# no markers\n', 'x'), /no <!-- bench-scheduler:start -->/);
+});
+
+t.test('a run whose bindings watch was relisted says so', async (t) => {
+  const clean = run(90);
+  t.notMatch(markdown(clean), /relist/);
+  const phases = clean.phases.map((p, i) => (i === 1 ? { ...p, watchRelists: 1 } : p));
+  t.match(markdown({ ...clean, phases }), /expired the bindings watch in no-op extender #1: bindings seen on a relist/);
 });

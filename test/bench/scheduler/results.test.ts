@@ -54,6 +54,8 @@ function phase(config: ConfigName, round: number, podsPerSecond: number, steady:
     attempts: { scheduled: 100, unschedulable: 0, error: 0 },
     scheduler: { attempt: latency(p50), algorithm: latency(p50 / 2), extensionPoints: {} },
     extender: null,
+    watchResumes: 0,
+    watchRelists: 0,
     clientRateLimitSeconds: round / 1000,
     cpuSeconds: {},
     loadAverage: 1,
