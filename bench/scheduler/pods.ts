@@ -69,6 +69,9 @@ export interface PodRun {
 
 const podsPath = `/api/v1/namespaces/${NAMESPACE}/pods`;
 
+/** Only bound pods: a pod's binding arrives as its ADDED event, and the creations are not sent to the bench at all. */
+const BOUND = `fieldSelector=${encodeURIComponent('spec.nodeName!=')}`;
+
 interface WatchedPod {
   metadata?: { name?: string; resourceVersion?: string };
   spec?: { nodeName?: string };
@@ -101,7 +104,7 @@ class BindingWatch {
   }
 
   async start(): Promise<void> {
-    const list = await this.#api.call('GET', `${podsPath}?labelSelector=${this.#selector}`);
+    const list = await this.#api.call('GET', `${podsPath}?labelSelector=${this.#selector}&${BOUND}`);
     const body = JSON.parse(list.body) as { metadata: { resourceVersion: string }; items: WatchedPod[] };
     for (const pod of body.items) this.#seen(pod);
     this.#rv = body.metadata.resourceVersion;
@@ -122,7 +125,7 @@ class BindingWatch {
   }
 
   async #open(): Promise<void> {
-    const path = `${podsPath}?watch=1&resourceVersion=${this.#rv}&labelSelector=${this.#selector}`;
+    const path = `${podsPath}?watch=1&resourceVersion=${this.#rv}&labelSelector=${this.#selector}&${BOUND}`;
     let expired = false;
     this.#current = await this.#api.watch(
       path,

@@ -107,12 +107,24 @@ function relistNote(run: RunResult): string[] {
   return [`The API server expired the bindings watch in ${which}: bindings seen on a relist count as bound then.`];
 }
 
-/** The README block: what was run, the two tables, the ratio against the goal, and the chart. */
-export function markdown(run: RunResult): string {
-  const { meta } = run;
+function ratioLine(run: RunResult): string {
   const ratio = berthRatio(run.phases);
   const x = (v: number | null): string => (v === null ? '–' : `${v.toFixed(2)}×`);
   const met = ratio.overall !== null && ratio.steady !== null && ratio.overall >= 0.95 && ratio.steady >= 0.95;
+  const waited = Math.max(...run.phases.map((p) => p.clientRateLimitSeconds));
+  const limiter =
+    `kube-scheduler's API requests waited ${waited < 10 ? waited.toFixed(2) : String(Math.round(waited))} s ` +
+    `in all, at most, per run on its client's rate limiter (\`rest_client_rate_limiter_duration_seconds\`).`;
+  if (ratio.overall === null) return `berth and the no-op extender were not both measured in this run. ${limiter}`;
+  return (
+    `berth / no-op extender: **${x(ratio.overall)}** first created → last bound, **${x(ratio.steady)}** steady ` +
+    `state (goal ≥ 0.95×: ${met ? 'met' : '**not met**'}). ${limiter}`
+  );
+}
+
+/** The README block: what was run, the two tables, the ratio against the goal, and the chart. */
+export function markdown(run: RunResult): string {
+  const { meta } = run;
   const loads = run.phases.map((p) => p.loadAverage);
   return [
     `Run of ${meta.date.slice(0, 10)} on ${meta.machine}; Node ${meta.node}, kube-scheduler ${meta.kubeScheduler}, ` +
@@ -126,10 +138,7 @@ export function markdown(run: RunResult): string {
     '',
     ...throughputTable(run),
     '',
-    `berth / no-op extender: **${x(ratio.overall)}** first created → last bound, **${x(ratio.steady)}** steady ` +
-      `state (goal ≥ 0.95×: ${met ? 'met' : '**not met**'}). kube-scheduler's API clients waited ` +
-      `${ms(Math.max(...run.phases.map((p) => p.clientRateLimitSeconds)) * 1000)} ms at most per run on their ` +
-      `rate limiter (\`rest_client_rate_limiter_duration_seconds\`, all requests).`,
+    ratioLine(run),
     '',
     ...whereTimeGoes(run),
     '',
