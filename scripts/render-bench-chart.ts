@@ -130,13 +130,21 @@ function algorithmQuantiles(run: RunResult, config: ConfigName): Quantiles {
   };
 }
 
+function loadRange(run: RunResult): string {
+  const loads = run.phases.map((p) => p.loadAverage);
+  return `${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)}`;
+}
+
 export async function renderBenchChart(run: RunResult): Promise<Buffer> {
   const m = run.meta;
   const spec = {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: {
       text: `kube-scheduler ${m.kubeScheduler}: ${m.nodes.toLocaleString('en')} nodes, ${m.podsPerPhase.toLocaleString('en')} opted-in pods per run`,
-      subtitle: `${m.date.slice(0, 10)}, ${m.machine}, Node ${m.node}, berth ${m.berth}`,
+      subtitle: [
+        `${m.date.slice(0, 10)}, ${m.machine}, load average ${loadRange(run)} at the runs' starts`,
+        `Node ${m.node}, berth ${m.berth}`,
+      ],
       fontSize: 15,
       anchor: 'start',
     },

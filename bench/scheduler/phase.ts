@@ -9,7 +9,7 @@ import { loadavg } from 'node:os';
 import { httpGet } from '../../test/e2e/harness/wait.ts';
 import type { GeneratedCerts } from '../../test/helpers/manifests/berth-tls.ts';
 import type { BenchCluster } from './cluster.ts';
-import { createAndAwaitBinding, deletePods, podBodies } from './pods.ts';
+import { createAndAwaitBinding, deletePods, podBodies, type PodRun } from './pods.ts';
 import {
   diffSamples,
   histogramOf,
@@ -105,6 +105,38 @@ async function scrape(
   return { scheduler: parseSamples(res.body), extender: text === null ? null : parseSamples(text) };
 }
 
+type Scrape = Awaited<ReturnType<typeof scrape>>;
+
+function diffScrapes(after: Scrape, before: Scrape): Scrape {
+  return {
+    scheduler: diffSamples(after.scheduler, before.scheduler),
+    extender: after.extender === null ? null : diffSamples(after.extender, before.extender ?? []),
+  };
+}
+
+function phaseResult(
+  what: Pick<PhaseResult, 'config' | 'round' | 'pods'>,
+  run: PodRun,
+  metrics: Scrape,
+  host: Pick<PhaseResult, 'cpuSeconds' | 'loadAverage'>,
+): PhaseResult {
+  const samples = metrics.scheduler;
+  const attempts = (result: string): number => sumOf(samples, 'scheduler_schedule_attempts_total', { result });
+  return {
+    ...what,
+    bound: run.boundMs.length,
+    createSeconds: (run.createdMs - run.startMs) / 1000,
+    throughput: throughput(run.startMs, run.boundMs),
+    watchResumes: run.watchResumes,
+    watchRelists: run.watchRelists,
+    attempts: { scheduled: attempts('scheduled'), unschedulable: attempts('unschedulable'), error: attempts('error') },
+    scheduler: schedulerSummaries(samples),
+    clientRateLimitSeconds: histogramOf(samples, 'rest_client_rate_limiter_duration_seconds').sum,
+    extender: extenderSummaries(metrics.extender),
+    ...host,
+  };
+}
+
 /**
  * One measured phase. Each starts with `warmupPods` pods through the same configuration, not counted (their
  * metrics are subtracted): a freshly started extender runs cold JIT code and empty caches, which a long-running
@@ -137,32 +169,13 @@ export async function runPhase(ctx: PhaseContext, config: ConfigName, round: num
     for (const why of run.watchEnds) ctx.log(`${tag}: the bindings watch ended (${why}); resumed`);
     const cpuAfter = cpuSnapshot(pids);
     const after = await scrape(ctx, extender);
-    const samples = diffSamples(after.scheduler, before.scheduler);
-    const extenderSamples = after.extender === null ? null : diffSamples(after.extender, before.extender ?? []);
     const cpuSeconds: Record<string, number> = {};
     for (const [name, value] of Object.entries(cpuAfter))
       cpuSeconds[name] = Math.round((value - (cpuBefore[name] ?? value)) * 100) / 100;
-    const result: PhaseResult = {
-      config,
-      round,
-      pods,
-      bound: run.boundMs.length,
-      createSeconds: (run.createdMs - run.startMs) / 1000,
-      throughput: throughput(run.startMs, run.boundMs),
-      watchResumes: run.watchResumes,
-      watchRelists: run.watchRelists,
-      attempts: {
-        scheduled: sumOf(samples, 'scheduler_schedule_attempts_total', { result: 'scheduled' }),
-        unschedulable: sumOf(samples, 'scheduler_schedule_attempts_total', { result: 'unschedulable' }),
-        error: sumOf(samples, 'scheduler_schedule_attempts_total', { result: 'error' }),
-      },
-      scheduler: schedulerSummaries(samples),
-      clientRateLimitSeconds: histogramOf(samples, 'rest_client_rate_limiter_duration_seconds').sum,
-      extender: extenderSummaries(extenderSamples),
+    return phaseResult({ config, round, pods }, run, diffScrapes(after, before), {
       cpuSeconds,
       loadAverage: Math.round(loadAverage * 100) / 100,
-    };
-    return result;
+    });
   } finally {
     await cp.stopScheduler();
     await extender?.process.stop();
