@@ -131,6 +131,14 @@ async function main(): Promise<void> {
   log(`done; load average now ${loadavg()[0]?.toFixed(1) ?? '?'}`);
 }
 
+/** Indented JSON, with arrays of numbers (the progress curves) kept on one line each. */
+function resultsJson(run: RunResult): string {
+  return JSON.stringify(run, null, 1).replaceAll(
+    /\[\s*(-?[\d.e+-]+(?:,\s*-?[\d.e+-]+)*)\s*\]/g,
+    (_m, inner: string) => `[${inner.split(/,\s*/).join(', ')}]`,
+  );
+}
+
 /**
  * bench/results/scheduler.json and the chart for the README; BENCH_RESULTS=path writes only that JSON (a side
  * measurement, e.g. with kube-scheduler's default BENCH_QPS=50 BENCH_BURST=100, leaves the README's data alone).
@@ -139,7 +147,7 @@ async function writeOutputs(run: RunResult): Promise<void> {
   const side = process.env['BENCH_RESULTS'];
   const resultsPath = side !== undefined && side !== '' ? resolve(side) : join(root, RESULTS_PATH);
   await mkdir(dirname(resultsPath), { recursive: true });
-  await writeFile(resultsPath, `${JSON.stringify(run, null, 1)}\n`);
+  await writeFile(resultsPath, `${resultsJson(run)}\n`);
   const block = markdown(run);
   process.stdout.write(`${block}\n`);
   if (resultsPath !== join(root, RESULTS_PATH)) {
