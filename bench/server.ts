@@ -2,9 +2,13 @@
  * A benchmark server in its own process: `berth` is the real extender (standalone, seeded reports); `noop` is
  * the floor: the same fastify settings and JSON parser, and answers of the same shapes berth gives (every node
  * passes filter, every node gets a score), so serialising the answer costs both sides the same and the difference
- * is berth's own work. Prints the port on stdout when listening.
+ * is berth's own work. Prints the port on stdout when listening. `noop --tls-cert F --tls-key F [--tls-client-ca F]`
+ * serves HTTPS with berth's own TLS settings (mTLS with the CA), for bench/scheduler, where kube-scheduler calls it
+ * as it calls berth.
  */
+import { parseArgs } from 'node:util';
 import Fastify from 'fastify';
+import { readTls } from '../server/extender/tls.ts';
 import { config } from '../test/helpers/builders.ts';
 import { startExtender } from '../server/extender/run.ts';
 import { installJsonParser } from '../server/http/json-body.ts';
@@ -27,7 +31,7 @@ if (kind === 'berth') {
   for (const r of clusterReports()) running.deps.store.ingest(r, Date.now());
   process.stdout.write(`${new URL(running.url).port}\n`);
 } else if (kind === 'noop') {
-  const app = Fastify({ logger: false, keepAliveTimeout: 120_000, bodyLimit: 2 * 2 ** 20 });
+  const app = Fastify({ logger: false, keepAliveTimeout: 120_000, bodyLimit: 2 * 2 ** 20, ...noopTls() });
   installJsonParser(app);
   app.post('/scheduler/filter', async (req) => {
     const body = req.body as { NodeNames: string[] };
@@ -41,6 +45,19 @@ if (kind === 'berth') {
   const addr = app.server.address();
   process.stdout.write(`${typeof addr === 'object' && addr !== null ? addr.port : 0}\n`);
 } else {
-  process.stderr.write('usage: bench/server.ts berth|noop\n');
+  process.stderr.write('usage: bench/server.ts berth|noop [--tls-cert F --tls-key F [--tls-client-ca F]]\n');
   process.exit(2);
+}
+
+/** The https option berth's server/http/app.ts builds from the same flags; none without --tls-cert. */
+function noopTls(): { https?: ReturnType<typeof readTls> & { requestCert: boolean; rejectUnauthorized: boolean } } {
+  const { values } = parseArgs({
+    args: process.argv.slice(3),
+    options: { 'tls-cert': { type: 'string' }, 'tls-key': { type: 'string' }, 'tls-client-ca': { type: 'string' } },
+  });
+  const cert = values['tls-cert'];
+  const key = values['tls-key'];
+  if (cert === undefined || key === undefined) return {};
+  const tls = readTls({ cert, key, clientCa: values['tls-client-ca'] ?? null });
+  return { https: { ...tls, requestCert: tls.requireClientCert, rejectUnauthorized: tls.requireClientCert } };
 }
