@@ -6,10 +6,9 @@
  * (server/kube/requeue.ts) turns each touch decided here into a patch of one berth-owned annotation on the pod.
  * Pure: events and `now` come in, decisions go out.
  *
- *   which  a node's accepted report may have made room for a waiting pod when the node turned fresh or a figure
- *          the pod needs went up, and the node now meets the pod's figures (numbers only, no engine). The engine
- *          then judges the node for the pod before and after the report, exactly as filter would (`fitsOn`), and
- *          only "no" turning into "yes" asks for a retry.
+ *   which  a node's accepted report made room for a waiting pod when a need of the pod went from not met to met
+ *          by the node's figures (or the node turned fresh) and the engine then lets the node through, exactly as
+ *          filter would (lib/cluster/room.ts).
  *   when   one touch per pod until kube-scheduler has asked berth about it again, or `podIntervalMs` passed; and
  *          `ratePerSecond` pods in all (a token bucket holding one second's worth). A touch held back stays due.
  *   until  a pod is forgotten when it passes filter, is bound or deleted, after FORGET_AFTER_MS without a filter
@@ -19,8 +18,9 @@
 import type { Needs } from '../extender/needs.ts';
 import type { NodeView } from '../extender/node-view.ts';
 import type { PodFacts } from '../extender/pod.ts';
-import { evaluateNode, peerRefs, type Policy, type RequestContext } from '../extender/verdict.ts';
-import type { PeerRule } from '../extender/needs.ts';
+import { figuresChanged, fitsOn, fresh, type EngineView, type WaitingPod } from './room.ts';
+
+export type { WaitingPod } from './room.ts';
 
 /** The annotation berth writes, and nothing else (manifests/admission/requeue-policy.yaml holds it to that). */
 export const REQUEUE_ANNOTATION = 'berth.io/requeue';
@@ -37,12 +37,6 @@ export interface RequeueLimits {
 
 export type DropReason = 'passed' | 'placed' | 'deleted' | 'expired' | 'evicted';
 export const DROP_REASONS: readonly DropReason[] = ['passed', 'placed', 'deleted', 'expired', 'evicted'];
-
-export interface WaitingPod {
-  readonly key: string;
-  readonly facts: PodFacts;
-  readonly needs: Needs;
-}
 
 /** One patch to make: the pod (uid as a precondition) and the node whose report made room. */
 export interface Touch {
@@ -67,72 +61,6 @@ interface Entry extends WaitingPod {
   /** The node whose report made room, while a touch is wanted. */
   dueNode: string | null;
   heldCounted: boolean;
-}
-
-/** What the numbers of a node say about room, from its view in the report store. */
-export interface NodeFigures {
-  readonly fresh: boolean;
-  readonly largestNvmeFree: number;
-  readonly nvmeFree: number;
-  /** Link speed minus load; null when the node reports no link speed. */
-  readonly headroomBps: number | null;
-}
-
-const GONE: NodeFigures = Object.freeze({ fresh: false, largestNvmeFree: 0, nvmeFree: 0, headroomBps: null });
-
-export function nodeFigures(view: NodeView | undefined, nowMs: number, ttlMs: number): NodeFigures {
-  if (view === undefined) return GONE;
-  const link = view.link;
-  return {
-    fresh: nowMs - view.receivedAtMs <= ttlMs,
-    largestNvmeFree: view.nvmePools[0]?.freeBytes ?? 0,
-    nvmeFree: view.nvmeFreeBytes,
-    headroomBps: link?.speedBps == null ? null : Math.max(0, link.speedBps - link.loadBps),
-  };
-}
-
-/** Cheap test before the engine: the node now meets the pod's figures, and the report changed something it needs. */
-export function mayHaveRoom(needs: Needs, before: NodeFigures, after: NodeFigures): boolean {
-  if (!after.fresh) return false;
-  const nvme = needs.nvmeVolumes.length > 0;
-  if (nvme) {
-    let largest = 0;
-    let total = 0;
-    for (const v of needs.nvmeVolumes) {
-      largest = Math.max(largest, v);
-      total += v;
-    }
-    if (after.largestNvmeFree < largest || after.nvmeFree < total) return false;
-  }
-  const bw = needs.minBandwidthBps;
-  if (bw !== null && (after.headroomBps === null || after.headroomBps < bw)) return false;
-  if (!before.fresh) return true;
-  if (nvme && (after.largestNvmeFree > before.largestNvmeFree || after.nvmeFree > before.nvmeFree)) return true;
-  if (bw !== null && (before.headroomBps === null || (after.headroomBps ?? 0) > before.headroomBps)) return true;
-  // Peer RTTs change with every report and cannot be compared cheaply: the engine decides.
-  return needs.maxPeerLatencyUs !== null && needs.peers !== null;
-}
-
-/** What the engine reads besides the pod: the same sources server/http/context.ts builds a request from. */
-export interface EngineView {
-  readonly policy: Policy;
-  readonly view: (node: string) => NodeView | undefined;
-  readonly reserved: (node: string) => readonly number[];
-  readonly peerNodes: (rule: PeerRule, pod: PodFacts) => readonly string[];
-}
-
-/** Whether filter would let `node` through for the pod, judged by the engine on that one node. */
-export function fitsOn(node: string, pod: WaitingPod, engine: EngineView, nowMs: number): boolean {
-  const { needs, facts } = pod;
-  const ctx: RequestContext = {
-    nowMs,
-    policy: engine.policy,
-    needs,
-    view: engine.view,
-    reserved: engine.reserved,
-    peers: needs.peers === null ? [] : peerRefs(engine.peerNodes(needs.peers, facts), engine.view),
-  };
-  return evaluateNode(node, ctx).rejection === null;
 }
 
 export function requeueValue(node: string, nowMs: number): string {
@@ -211,20 +139,20 @@ export class WaitingPods {
   }
 
   /**
-   * A node's report was accepted. `fits(pod, 'before' | 'after')` asks the engine about the node with its previous
-   * and its new view. Returns how many pods now want a touch because of it.
+   * A node's report was accepted; `before` is the view it replaced. Returns how many pods now want a touch because
+   * of it. O(1) with nobody waiting; else a pass over the waiting pods with figures, the engine only where they
+   * changed (`roomAppeared`).
    */
-  reportArrived(
-    node: string,
-    before: NodeFigures,
-    after: NodeFigures,
-    fits: (pod: WaitingPod, which: 'before' | 'after') => boolean,
-  ): number {
-    if (this.#pods.size === 0 || !after.fresh) return 0;
+  reportArrived(node: string, before: NodeView | undefined, engine: EngineView, nowMs: number): number {
+    if (this.#pods.size === 0) return 0;
+    const after = fresh(engine.view(node), engine, nowMs);
+    if (after === null) return 0;
+    const was = fresh(before, engine, nowMs);
+    const reserved = engine.reserved(node);
     let wanted = 0;
     for (const e of this.#pods.values()) {
-      if (e.dueNode !== null || !mayHaveRoom(e.needs, before, after)) continue;
-      if (!fits(e, 'after') || (before.fresh && fits(e, 'before'))) continue;
+      if (e.dueNode !== null || !figuresChanged(e.needs, was, after, reserved) || !fitsOn(node, e, engine, nowMs))
+        continue;
       e.dueNode = node;
       e.heldCounted = false;
       this.#due.add(e.key);

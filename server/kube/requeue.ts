@@ -11,15 +11,12 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
 import {
   DROP_REASONS,
-  fitsOn,
-  nodeFigures,
   REQUEUE_ANNOTATION,
   WaitingPods,
-  type EngineView,
   type RequeueLimits,
   type Touch,
-  type WaitingPod,
 } from '../../lib/cluster/waiting-pods.ts';
+import type { EngineView } from '../../lib/cluster/room.ts';
 import { isRecord } from '../../lib/core/check.ts';
 import type { Needs } from '../../lib/extender/needs.ts';
 import type { NodeView } from '../../lib/extender/node-view.ts';
@@ -165,19 +162,7 @@ export class Requeuer {
   /** An accepted report of `node`; `before` is the node's view it replaced. */
   reportAccepted(node: string, before: NodeView | undefined): void {
     if (this.#closed || this.#waiting.size === 0) return;
-    const { engine, now } = this.#o;
-    const nowMs = now();
-    const ttl = engine.policy.reportTtlMs;
-    const previous: EngineView = { ...engine, view: (n) => (n === node ? before : engine.view(n)) };
-    const fits = (pod: WaitingPod, which: 'before' | 'after'): boolean =>
-      fitsOn(node, pod, which === 'after' ? engine : previous, nowMs);
-    const wanted = this.#waiting.reportArrived(
-      node,
-      nodeFigures(before, nowMs, ttl),
-      nodeFigures(engine.view(node), nowMs, ttl),
-      fits,
-    );
-    if (wanted > 0) this.#kick();
+    if (this.#waiting.reportArrived(node, before, this.#o.engine, this.#o.now()) > 0) this.#kick();
   }
 
   async close(): Promise<void> {

@@ -1,183 +1,33 @@
 import t from 'tap';
-import { config, Gbps, GiB, pod, report, TestClock, type ReportSpec } from '../../helpers/builders.ts';
-import {
-  FORGET_AFTER_MS,
-  fitsOn,
-  mayHaveRoom,
-  nodeFigures,
-  requeueValue,
-  WaitingPods,
-  type EngineView,
-  type NodeFigures,
-  type RequeueLimits,
-  type WaitingPod,
-} from '../../../lib/cluster/waiting-pods.ts';
-import { NO_NEEDS, podNeeds, type Needs } from '../../../lib/extender/needs.ts';
-import { podFacts, type PodFacts } from '../../../lib/extender/pod.ts';
-import { ReportStore } from '../../../lib/extender/report-store.ts';
+import { FORGET_AFTER_MS, requeueValue, WaitingPods, type RequeueLimits } from '../../../lib/cluster/waiting-pods.ts';
+import { cluster, needing, nvme } from '../../helpers/waiting-pods.ts';
 
 const TTL = 180_000;
 const limits: RequeueLimits = { ratePerSecond: 10, podIntervalMs: 30_000, maxPods: 100 };
 
-function facts(name: string, uid = `uid-${name}`): PodFacts {
-  return { ...podFacts(pod({}, { name })), uid };
-}
-
-function figures(o: Partial<NodeFigures> = {}): NodeFigures {
-  return { fresh: true, largestNvmeFree: 0, nvmeFree: 0, headroomBps: null, ...o };
-}
-
-const nvme = (...gib: number[]): Needs => ({ ...NO_NEEDS, nvmeVolumes: gib.map((g) => g * GiB) });
-const peersRule = { kind: 'controller', namespace: 'default', uid: 'sts' } as const;
-
-t.test('nodeFigures reads what room depends on from a node view', async (t) => {
-  const store = new ReportStore();
-  const now = 1_000_000;
-  store.ingest(
-    report('a', {
-      pools: [
-        ['nvme0', 300, 1000],
-        ['nvme1', 500, 1000],
-      ],
-    }),
-    now,
-  );
-  store.ingest(report('b', { nics: [{ name: 'eth0', speedBps: null, rxBps: 0, txBps: 0 }] }), now);
-  t.same(nodeFigures(store.get('a'), now, TTL), {
-    fresh: true,
-    largestNvmeFree: 500 * GiB,
-    nvmeFree: 800 * GiB,
-    headroomBps: 23 * Gbps, // 25G link, 2G out (the busier direction)
-  });
-  t.equal(nodeFigures(store.get('a'), now + TTL + 1, TTL).fresh, false, 'older than the TTL: not fresh');
-  t.equal(nodeFigures(store.get('b'), now, TTL).headroomBps, null, 'no link speed: no headroom figure');
-  t.same(nodeFigures(undefined, now, TTL), figures({ fresh: false }), 'no report: nothing');
-});
-
-t.test('mayHaveRoom: the node now meets the figures, and the report changed one the pod needs', async (t) => {
-  const latency: Needs = { ...NO_NEEDS, maxPeerLatencyUs: 500, peers: peersRule };
-  const bandwidth: Needs = { ...NO_NEEDS, minBandwidthBps: 2 * Gbps };
-  const cases: [string, Needs, NodeFigures, NodeFigures, boolean][] = [
-    [
-      'NVMe crossed the need',
-      nvme(200),
-      figures({ largestNvmeFree: 100 * GiB, nvmeFree: 100 * GiB }),
-      figures({ largestNvmeFree: 300 * GiB, nvmeFree: 300 * GiB }),
-      true,
-    ],
-    [
-      'NVMe went up but still short',
-      nvme(200),
-      figures({ largestNvmeFree: 100 * GiB, nvmeFree: 100 * GiB }),
-      figures({ largestNvmeFree: 150 * GiB, nvmeFree: 150 * GiB }),
-      false,
-    ],
-    [
-      'NVMe enough before and unchanged: nothing new',
-      nvme(200),
-      figures({ largestNvmeFree: 300 * GiB, nvmeFree: 300 * GiB }),
-      figures({ largestNvmeFree: 300 * GiB, nvmeFree: 300 * GiB }),
-      false,
-    ],
-    [
-      'NVMe enough before and more now (reservations may have blocked it): the engine decides',
-      nvme(200),
-      figures({ largestNvmeFree: 250 * GiB, nvmeFree: 250 * GiB }),
-      figures({ largestNvmeFree: 300 * GiB, nvmeFree: 300 * GiB }),
-      true,
-    ],
-    [
-      'two volumes need their total free',
-      nvme(100, 100),
-      figures({ largestNvmeFree: 100 * GiB, nvmeFree: 150 * GiB }),
-      figures({ largestNvmeFree: 150 * GiB, nvmeFree: 180 * GiB }),
-      false,
-    ],
-    [
-      'two volumes, total and largest met',
-      nvme(100, 100),
-      figures({ largestNvmeFree: 100 * GiB, nvmeFree: 150 * GiB }),
-      figures({ largestNvmeFree: 150 * GiB, nvmeFree: 300 * GiB }),
-      true,
-    ],
-    [
-      'a node that turned fresh',
-      nvme(200),
-      figures({ fresh: false }),
-      figures({ largestNvmeFree: 300 * GiB, nvmeFree: 300 * GiB }),
-      true,
-    ],
-    [
-      'a stale report brings nothing',
-      nvme(200),
-      figures({ fresh: false }),
-      figures({ fresh: false, largestNvmeFree: 300 * GiB, nvmeFree: 300 * GiB }),
-      false,
-    ],
-    ['headroom crossed the need', bandwidth, figures({ headroomBps: Gbps }), figures({ headroomBps: 3 * Gbps }), true],
-    ['link speed became known', bandwidth, figures(), figures({ headroomBps: 3 * Gbps }), true],
-    ['link speed unknown now', bandwidth, figures({ headroomBps: Gbps }), figures(), false],
-    [
-      'NVMe met but bandwidth short',
-      { ...nvme(200), minBandwidthBps: 10 * Gbps },
-      figures({ largestNvmeFree: 100 * GiB, nvmeFree: 100 * GiB, headroomBps: 3 * Gbps }),
-      figures({ largestNvmeFree: 300 * GiB, nvmeFree: 300 * GiB, headroomBps: 3 * Gbps }),
-      false,
-    ],
-    ['peer latency: any fresh report, the engine decides', latency, figures(), figures(), true],
-    ['peers without a limit never reject a node', { ...NO_NEEDS, peers: peersRule }, figures(), figures(), false],
-  ];
-  for (const [name, needs, before, after, want] of cases) t.equal(mayHaveRoom(needs, before, after), want, name);
-});
-
-t.test('fitsOn judges one node as filter would', async (t) => {
-  const clock = new TestClock();
-  const store = new ReportStore();
-  const put = (node: string, spec: ReportSpec): void => {
-    store.ingest(report(node, { sequence: clock.now(), ...spec }), clock.now());
+/** Waiting pods over a real report store: `away` is a filter turning a pod away, `room` a node's report with room. */
+function scene(l: RequeueLimits = limits) {
+  const c = cluster();
+  const w = new WaitingPods(l);
+  const away = (name: string, gi = 200, uid?: string): void => {
+    const p = needing(gi, name, uid);
+    w.turnedAway(p.facts, p.needs, c.clock.now());
   };
-  put('small', { pools: [['nvme0', 100, 1000]], peers: [['peer', 200]] });
-  put('big', { pools: [['nvme0', 400, 1000]], peers: [['peer', 2_000]] });
-  put('peer', { pools: [['nvme0', 0, 1000]] });
-  const reserved = new Map<string, number[]>();
-  const engine: EngineView = {
-    policy: config().policy,
-    view: (n) => store.get(n),
-    reserved: (n) => reserved.get(n) ?? [],
-    peerNodes: () => ['peer'],
+  /** The node reported 100Gi free, and now 500Gi: the pods needing 101-500Gi may go there. */
+  const room = (node: string): number => {
+    c.put(node, nvme(100));
+    const before = c.put(node, nvme(500));
+    return w.reportArrived(node, before, c.engine, c.clock.now());
   };
-  const waiting = (annotations: Record<string, string>): WaitingPod => {
-    const f = podFacts(pod(annotations, { name: 'db-1', ownerUid: 'sts' }));
-    const needs = podNeeds(f);
-    if (!needs.ok) throw new Error(needs.reason);
-    return { key: 'default/db-1', facts: f, needs: needs.needs };
-  };
-  const p200 = waiting({ 'berth.io/nvme-capacity': '200Gi' });
-  t.equal(fitsOn('big', p200, engine, clock.now()), true, '200Gi fits in 400Gi free');
-  t.equal(fitsOn('small', p200, engine, clock.now()), false, 'not in 100Gi');
-  t.equal(fitsOn('nowhere', p200, engine, clock.now()), false, 'a node without a report');
-  reserved.set('big', [300 * GiB]);
-  t.equal(fitsOn('big', p200, engine, clock.now()), false, 'volumes reserved for pods in flight count');
-  t.equal(fitsOn('big', p200, engine, clock.now() + TTL + 1), false, 'a stale report');
-  const near = waiting({ 'berth.io/max-peer-latency': '500us' });
-  t.equal(fitsOn('small', near, engine, clock.now()), true, '200 µs to the peer');
-  t.equal(fitsOn('big', near, engine, clock.now()), false, '2 ms to the peer');
-});
-
-/** A WaitingPods whose engine answers come from a table: which pods fit before and after a report. */
-function arrive(w: WaitingPods, node: string, fitAfter: Set<string>, fitBefore: Set<string> = new Set()): number {
-  const room = figures({ largestNvmeFree: 500 * GiB, nvmeFree: 500 * GiB });
-  const none = figures({ largestNvmeFree: 0, nvmeFree: 0 });
-  return w.reportArrived(node, none, room, (p, which) => (which === 'after' ? fitAfter : fitBefore).has(p.key));
+  return { ...c, w, away, room };
 }
 
 t.test('a report that turns a node from no to yes asks for one touch', async (t) => {
-  const clock = new TestClock();
-  const w = new WaitingPods(limits);
-  w.turnedAway(facts('db-0'), nvme(200), clock.now());
-  w.turnedAway(facts('db-1'), nvme(200), clock.now());
-  w.turnedAway(facts('db-2'), nvme(200), clock.now());
-  t.equal(arrive(w, 'n1', new Set(['default/db-0', 'default/db-1']), new Set(['default/db-1'])), 1, 'one wanted');
+  const { w, away, room, clock, engine, store } = scene();
+  away('db-0', 200);
+  away('db-1', 50);
+  away('db-2', 600);
+  t.equal(room('n1'), 1, 'one wanted');
   const { touches, wakeAtMs } = w.take(clock.now());
   t.same(
     touches.map((x) => [x.namespace, x.name, x.uid, x.node, x.value]),
@@ -187,24 +37,21 @@ t.test('a report that turns a node from no to yes asks for one touch', async (t)
   t.equal(wakeAtMs, null, 'nothing held back');
   t.same(w.take(clock.now()).touches, [], 'a touch is made once');
   t.match(requeueValue('n1', Date.parse('2026-11-21T10:00:00.123Z')), 'room on n1 at 2026-11-21T10:00:00.123Z');
-  t.equal(
-    w.reportArrived('n1', figures(), figures({ fresh: false }), () => true),
-    0,
-    'a stale report asks for nothing',
-  );
+  away('db-3', 300);
+  clock.advance(TTL + 1);
+  t.equal(w.reportArrived('n1', undefined, engine, clock.now()), 0, 'a report that is stale by now asks for nothing');
+  t.equal(store.size, 1);
 });
 
 t.test('one touch per pod until kube-scheduler retried it, or the interval passed', async (t) => {
-  const clock = new TestClock();
-  const w = new WaitingPods(limits);
-  const all = new Set(['default/db-0']);
-  w.turnedAway(facts('db-0'), nvme(200), clock.now());
-  arrive(w, 'n1', all);
+  const { w, away, room, clock } = scene();
+  away('db-0');
+  room('n1');
   const first = clock.now();
   t.equal(w.take(clock.now()).touches.length, 1, 'the first touch goes at once');
 
   clock.advance(5_000);
-  arrive(w, 'n2', all);
+  room('n2');
   const held = w.take(clock.now());
   t.equal(held.touches.length, 0, 'not retried since: held back');
   t.equal(held.wakeAtMs, first + limits.podIntervalMs, 'until the interval has passed');
@@ -219,9 +66,9 @@ t.test('one touch per pod until kube-scheduler retried it, or the interval passe
   );
 
   clock.advance(1_000);
-  w.turnedAway(facts('db-0'), nvme(200), clock.now()); // kube-scheduler retried: the touch was used
+  away('db-0'); // kube-scheduler retried: the touch was used
   clock.advance(1_000);
-  arrive(w, 'n3', all);
+  room('n3');
   t.same(
     w.take(clock.now()).touches.map((x) => x.node),
     ['n3'],
@@ -230,26 +77,20 @@ t.test('one touch per pod until kube-scheduler retried it, or the interval passe
 });
 
 t.test('a retry by kube-scheduler makes a wanted touch moot', async (t) => {
-  const clock = new TestClock();
-  const w = new WaitingPods({ ...limits, ratePerSecond: 1 });
-  w.turnedAway(facts('a'), nvme(200), clock.now());
-  w.turnedAway(facts('b'), nvme(200), clock.now());
-  arrive(w, 'n1', new Set(['default/a', 'default/b']));
+  const { w, away, room, clock } = scene({ ...limits, ratePerSecond: 1 });
+  away('a');
+  away('b');
+  room('n1');
   t.equal(w.take(clock.now()).touches.length, 1, 'one token');
-  w.turnedAway(facts('b'), nvme(200), clock.now());
+  away('b');
   clock.advance(1_000);
   t.same(w.take(clock.now()).touches, [], 'b was retried before its turn: no touch');
 });
 
 t.test('the rate in all: a token bucket of one second', async (t) => {
-  const clock = new TestClock();
-  const w = new WaitingPods({ ...limits, ratePerSecond: 2 });
-  const keys = new Set<string>();
-  for (let i = 0; i < 5; i++) {
-    w.turnedAway(facts(`p${i}`), nvme(200), clock.now());
-    keys.add(`default/p${i}`);
-  }
-  t.equal(arrive(w, 'n1', keys), 5);
+  const { w, away, room, clock } = scene({ ...limits, ratePerSecond: 2 });
+  for (let i = 0; i < 5; i++) away(`p${i}`);
+  t.equal(room('n1'), 5);
   const first = w.take(clock.now());
   t.same(
     first.touches.map((x) => x.name),
@@ -277,14 +118,13 @@ t.test('the rate in all: a token bucket of one second', async (t) => {
 });
 
 t.test('what is forgotten, and why', async (t) => {
-  const clock = new TestClock();
-  const w = new WaitingPods({ ...limits, maxPods: 2 });
-  w.turnedAway(facts('a'), nvme(200), clock.now());
+  const { w, away, clock } = scene({ ...limits, maxPods: 2 });
+  away('a');
   clock.advance(1);
-  w.turnedAway(facts('b'), nvme(200), clock.now());
+  away('b');
   clock.advance(1);
-  w.turnedAway(facts('a'), nvme(200), clock.now()); // asked again: now the most recent
-  w.turnedAway(facts('c'), nvme(200), clock.now());
+  away('a'); // asked again: now the most recent
+  away('c');
   t.same(
     [w.has('default/a'), w.has('default/b'), w.has('default/c')],
     [true, false, true],
@@ -300,11 +140,9 @@ t.test('what is forgotten, and why', async (t) => {
 });
 
 t.test('a pod recreated under the same name starts over; a failed touch is retried after the interval', async (t) => {
-  const clock = new TestClock();
-  const w = new WaitingPods(limits);
-  const all = new Set(['default/db-0']);
-  w.turnedAway(facts('db-0', 'old'), nvme(200), clock.now());
-  arrive(w, 'n1', all);
+  const { w, away, room, clock } = scene();
+  away('db-0', 200, 'old');
+  room('n1');
   const [touch] = w.take(clock.now()).touches;
   if (touch === undefined) throw new Error('no touch');
   t.equal(w.uidOf('default/db-0'), 'old');
@@ -320,11 +158,11 @@ t.test('a pod recreated under the same name starts over; a failed touch is retri
     'retried',
   );
 
-  w.turnedAway(facts('db-0', 'new'), nvme(200), clock.now());
+  away('db-0', 200, 'new');
   t.equal(w.uidOf('default/db-0'), 'new', 'the new pod replaces the old');
   w.failed(touch);
   t.same(w.take(clock.now()).touches, [], "the old pod's failed touch is not retried for the new one");
-  arrive(w, 'n2', all);
+  room('n2');
   t.same(
     w.take(clock.now()).touches.map((x) => x.uid),
     ['new'],
