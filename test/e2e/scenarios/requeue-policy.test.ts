@@ -64,10 +64,13 @@ t.test('the extender may change one annotation of a pod and nothing else', { ski
   });
   const write = apiPatcher(k8s, extenderKc);
 
-  // A policy takes effect a moment after it is created: wait until a forbidden patch is refused by it.
-  await waitFor(async () => (await patch({ metadata: { labels: { x: 'y' } } })).message.includes(POLICY), {
-    description: 'the requeue admission policy to be enforced',
-  });
+  // A policy takes effect a moment after it is created: wait until a forbidden patch is refused by it (a new label
+  // value each time: a patch that changes nothing is allowed, rightly).
+  let probe = 0;
+  await waitFor(
+    async () => (await patch({ metadata: { labels: { probe: String(++probe) } } })).message.includes(POLICY),
+    { description: 'the requeue admission policy to be enforced' },
+  );
 
   await t.test("berth's own patch goes through, and says who wrote it", async (t) => {
     const value = requeueValue('nvme-a', Date.parse('2026-11-21T10:00:00.123Z'));
