@@ -85,6 +85,21 @@ t.test('the extender may change one annotation of a pod and nothing else', { ski
     t.same(await write(touch()), { ok: true }, 'and again, with a new time');
   });
 
+  await t.test('only a pod not bound yet', async (t) => {
+    const bound = scenarioPod('bound');
+    if (bound.spec !== undefined) bound.spec.nodeName = 'nvme-a';
+    const placed = await asAdmin.createNamespacedPod({ namespace, body: bound });
+    const outcome = await write(touch({ name: 'bound', key: `${namespace}/bound`, uid: placed.metadata?.uid ?? '' }));
+    t.equal(outcome.ok, false, 'refused');
+    t.match(outcome.ok ? '' : outcome.error, /403/, `by the policy: ${outcome.ok ? '' : outcome.error}`);
+    const r = await patch(
+      { metadata: { annotations: { [REQUEUE_ANNOTATION]: requeueValue('x', Date.now()) } } },
+      asBerth,
+      'bound',
+    );
+    t.ok(r.status === 403 && /not bound to a node yet/.test(r.message), r.message);
+  });
+
   await t.test('the uid precondition: a pod recreated under the same name is not touched', async (t) => {
     const outcome = await write(touch({ uid: 'a-pod-that-was-deleted' }));
     t.equal(outcome.ok, false, 'refused');
