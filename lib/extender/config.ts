@@ -110,6 +110,21 @@ export const OPTIONS = Object.freeze({
     default: '15s',
     help: "how long prioritize holds a pod's volumes on its best-scored nodes until its real placement is seen (a duration, 0 turns it off; with --kube)",
   },
+  'requeue-rate': {
+    type: 'string',
+    default: '10',
+    help: 'most pods per second berth annotates (berth.io/requeue) so that kube-scheduler retries them when a node report brings the room they were turned away for; 0 turns it off (with --kube)',
+  },
+  'requeue-pod-interval': {
+    type: 'string',
+    default: '30s',
+    help: 'after annotating a pod, berth does so again only once kube-scheduler has retried it, or after this long (a duration, with --kube)',
+  },
+  'requeue-max-pods': {
+    type: 'string',
+    default: '2000',
+    help: 'most turned-away pods berth remembers for a retry; beyond it the one turned away longest ago is forgotten (with --kube)',
+  },
   'push-auth': {
     type: 'string',
     default: 'none',
@@ -155,6 +170,8 @@ export interface KubeOptions {
   readonly provisionalTtlMs: number;
   readonly resyncPeriodMs: number;
   readonly watchdogTimeoutMs: number;
+  /** Retrying turned-away pods when room appears (lib/cluster/waiting-pods.ts); ratePerSecond 0: off. */
+  readonly requeue: { readonly ratePerSecond: number; readonly podIntervalMs: number; readonly maxPods: number };
 }
 
 export interface PushAuth {
@@ -344,6 +361,11 @@ function readKube(o: OptionReader): KubeOptions {
     provisionalTtlMs: o.durationMs('provisional-ttl', 0),
     resyncPeriodMs,
     watchdogTimeoutMs,
+    requeue: {
+      ratePerSecond: o.number('requeue-rate', 0, 1000),
+      podIntervalMs: o.durationMs('requeue-pod-interval', 1000),
+      maxPods: o.number('requeue-max-pods', 1, 100_000, true),
+    },
   };
 }
 

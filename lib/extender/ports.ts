@@ -25,7 +25,11 @@ export interface ClusterView {
   scored?(pod: PodFacts, needs: Needs, scores: readonly HostPriority[]): void;
   /** kube-scheduler is judging the pod again (filter, prioritize): holds from its previous attempt are void. */
   attempt?(pod: PodFacts): void;
-  /** berth's filter answer for a pod with needs: the nodes it let through (kube-scheduler skips prioritize for one). */
+  /**
+   * berth's filter answer for a pod with needs: the nodes it let through (kube-scheduler skips prioritize for one).
+   * None means the pod was turned away: the Kubernetes side remembers it, to have it retried when a report brings
+   * room (docs/kubernetes.md, "Retry when room appears").
+   */
   filtered?(pod: PodFacts, needs: Needs, passed: readonly string[]): void;
   /** Whether the cluster state is synced enough to answer; with a reason when not. */
   readiness(): { readonly ready: boolean; readonly reason: string };
