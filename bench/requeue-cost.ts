@@ -41,8 +41,8 @@ function setup(): { store: ReportStore; requeuer: Requeuer; reports: NodeReport[
     limits: { ratePerSecond: 10, podIntervalMs: 30_000, maxPods: 2_000 },
     engine: {
       policy,
-      view: (n) => store.get(n),
-      reserved: () => [],
+      store,
+      reservations: () => new Map(),
       peerNodes: () => [nodeName(1), nodeName(2), nodeName(3)],
     },
     patch: async () => ({ ok: true }),
@@ -144,7 +144,7 @@ for (let round = 0; round < 20; round++) {
   replay(s, false, () => 300);
   waiting(s.requeuer, 2_000, { 'berth.io/nvme-capacity': '500Gi' });
   const node = nodeName(round);
-  const r0 = s.store.get(node)?.report;
+  const r0 = s.reports[round];
   if (r0 === undefined) throw new Error('no report');
   const r: NodeReport = {
     ...r0,

@@ -9,7 +9,9 @@ import type { Needs, PeerRule } from '../extender/needs.ts';
 import type { NodeView } from '../extender/node-view.ts';
 import type { PodFacts } from '../extender/pod.ts';
 import { freeAfterPlacement } from '../extender/placement.ts';
-import { evaluateNode, peerRefs, type Policy, type RequestContext } from '../extender/verdict.ts';
+import type { ReportStore } from '../extender/report-store.ts';
+import { requestContext } from '../extender/request.ts';
+import { evaluateNode, type Policy } from '../extender/verdict.ts';
 
 export interface WaitingPod {
   readonly key: string;
@@ -20,22 +22,22 @@ export interface WaitingPod {
 /** What the engine reads besides the pod: the same sources server/http/context.ts builds a request from. */
 export interface EngineView {
   readonly policy: Policy;
-  readonly view: (node: string) => NodeView | undefined;
-  readonly reserved: (node: string) => readonly number[];
+  readonly store: ReportStore;
+  /** Volumes reserved for pods in flight, by node (ClusterView.reservations). */
+  readonly reservations: () => ReadonlyMap<string, readonly number[]>;
   readonly peerNodes: (rule: PeerRule, pod: PodFacts) => readonly string[];
 }
 
 /** Whether filter would let `node` through for the pod, judged by the engine on that one node. */
 export function fitsOn(node: string, pod: WaitingPod, engine: EngineView, nowMs: number): boolean {
   const { needs, facts } = pod;
-  const ctx: RequestContext = {
+  const ctx = requestContext(engine.store, {
     nowMs,
     policy: engine.policy,
     needs,
-    view: engine.view,
-    reserved: engine.reserved,
-    peers: needs.peers === null ? [] : peerRefs(engine.peerNodes(needs.peers, facts), engine.view),
-  };
+    reservations: engine.reservations(),
+    peerNodes: needs.peers === null ? [] : engine.peerNodes(needs.peers, facts),
+  });
   return evaluateNode(node, ctx).rejection === null;
 }
 
@@ -94,7 +96,7 @@ export function roomAppeared(
   engine: EngineView,
   nowMs: number,
 ): boolean {
-  const after = fresh(engine.view(node), engine, nowMs);
+  const after = fresh(engine.store.get(node), engine, nowMs);
   return (
     after !== null &&
     figuresChanged(pod.needs, fresh(before, engine, nowMs), after, reserved) &&

@@ -145,10 +145,10 @@ export class WaitingPods {
    */
   reportArrived(node: string, before: NodeView | undefined, engine: EngineView, nowMs: number): number {
     if (this.#pods.size === 0) return 0;
-    const after = fresh(engine.view(node), engine, nowMs);
+    const after = fresh(engine.store.get(node), engine, nowMs);
     if (after === null) return 0;
     const was = fresh(before, engine, nowMs);
-    const reserved = engine.reserved(node);
+    const reserved = engine.reservations().get(node) ?? [];
     let wanted = 0;
     for (const e of this.#pods.values()) {
       if (e.dueNode !== null || !figuresChanged(e.needs, was, after, reserved) || !fitsOn(node, e, engine, nowMs))

@@ -107,8 +107,8 @@ export function createRequeuer(s: RequeueSources): Requeuer | null {
     // The sources server/http/context.ts builds a request from, read when a report arrives.
     engine: {
       policy: s.policy,
-      view: (node) => s.store.get(node),
-      reserved: (node) => s.state.reserved(node),
+      store: s.store,
+      reservations: () => s.state.reservations(),
       peerNodes: (rule, pod) => s.state.peerNodes(rule, pod),
     },
     patch: apiPatcher(s.k8s, s.kc),

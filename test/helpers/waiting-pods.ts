@@ -27,8 +27,8 @@ export function cluster() {
   let sequence = 0;
   const engine: EngineView = {
     policy: config().policy,
-    view: (n) => store.get(n),
-    reserved: (n) => reserved.get(n) ?? [],
+    store,
+    reservations: () => reserved,
     peerNodes: () => peers,
   };
   /** Publishes `spec` for `node`; returns the view it replaced. */

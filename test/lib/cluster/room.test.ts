@@ -94,6 +94,17 @@ t.test('roomAppeared: a need went from not met to met, and the engine lets the n
     if (before === 'stale') c.clock.advance(TTL + 1);
     const was = c.put('n1', after);
     const reserved = reservedGi.map((g) => g * GiB);
-    t.equal(roomAppeared(p, 'n1', was, reserved, { ...c.engine, reserved: () => reserved }, c.clock.now()), want, name);
+    t.equal(
+      roomAppeared(
+        p,
+        'n1',
+        was,
+        reserved,
+        { ...c.engine, reservations: () => new Map([['n1', reserved]]) },
+        c.clock.now(),
+      ),
+      want,
+      name,
+    );
   }
 });

@@ -29,7 +29,7 @@ function setup(outcome: () => PatchOutcome = () => ({ ok: true })) {
   let gate: Promise<void> | null = null;
   const requeuer = new Requeuer({
     limits: { ratePerSecond: 10, podIntervalMs: 30_000, maxPods: 100 },
-    engine: { policy: config().policy, view: (n) => store.get(n), reserved: () => [], peerNodes: () => [] },
+    engine: { policy: config().policy, store, reservations: () => new Map(), peerNodes: () => [] },
     patch: async (touch) => {
       sent.push(touch);
       if (gate !== null) await gate;
