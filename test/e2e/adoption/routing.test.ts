@@ -67,11 +67,13 @@ t.test('pods that need berth are routed to it at admission, and nothing else is'
   await cp.startControllerManager();
   const storage = admin.makeApiClient(k8s.StorageV1Api);
   await storage.createStorageClass({ body: localNvmeClass('local-nvme') });
-  await storage.createStorageClass({
-    body: { ...localNvmeClass('standard'), provisioner: 'example.com/network-disk' },
-  });
+  const standard = localNvmeClass('standard');
+  standard.provisioner = 'example.com/network-disk';
+  await storage.createStorageClass({ body: standard });
   const provisioner = new TestProvisioner(admin, 'local-nvme');
-  t.teardown(() => provisioner.stop());
+  t.teardown(() => {
+    provisioner.stop();
+  });
   for (const [node, report] of [
     ['nvme-big', nodeReport('nvme-big', 800 * GiB, 1000 * GiB, 1)],
     ['nvme-small', nodeReport('nvme-small', 50 * GiB, 1000 * GiB, 1)],
@@ -216,11 +218,9 @@ t.test('pods that need berth are routed to it at admission, and nothing else is'
     for (const ns of ['kube-system', 'berth-agent', 'berth-system']) {
       const pod = podOf(`excluded-${ns}`, NEEDS_200GI);
       // berth-system enforces the restricted Pod Security level.
-      if (pod.spec?.containers[0]) pod.spec.containers[0].securityContext = restricted();
-      pod.spec = {
-        ...pod.spec!,
-        securityContext: { runAsNonRoot: true, runAsUser: 65532, seccompProfile: { type: 'RuntimeDefault' } },
-      };
+      const spec = pod.spec!;
+      if (spec.containers[0]) spec.containers[0].securityContext = restricted();
+      spec.securityContext = { runAsNonRoot: true, runAsUser: 65532, seccompProfile: { type: 'RuntimeDefault' } };
       t.notOk(marked(await dryRun(pod, ns)), `an annotated pod in ${ns} is not marked`);
     }
     t.equal((await berthCount(metricsPort, 'admission')) - admission0, 1, 'berth was not asked about those either');
