@@ -9,28 +9,13 @@ import type { ClusterState } from '../../lib/cluster/cluster-state.ts';
 import { claimFacts, classFacts, type NvmeClassMatch } from '../../lib/cluster/claim-volumes.ts';
 import type { ClaimSource } from '../../lib/cluster/routing.ts';
 import { errorText, type K8s, type KubeConfig } from '../common/client-node.ts';
+import { withTimeout } from '../common/with-timeout.ts';
 
 /** Inside the webhook's timeoutSeconds (manifests/admission/pod-routing-webhook.yaml: 3 s). */
 export const LOOKUP_TIMEOUT_MS = 1_500;
 
 function notFound(err: unknown): boolean {
   return (err as { code?: unknown } | null)?.code === 404;
-}
-
-/** client-node calls cannot be cancelled; the deadline abandons the call and swallows its late rejection. */
-async function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      reject(new Error(`no answer from the API server within ${ms} ms`));
-    }, ms);
-  });
-  try {
-    return await Promise.race([work, late]);
-  } finally {
-    clearTimeout(timer);
-    work.catch(() => undefined);
-  }
 }
 
 export function apiClaimSource(
@@ -50,7 +35,11 @@ export function apiClaimSource(
       try {
         return {
           claim: claimFacts(
-            await withTimeout(core.readNamespacedPersistentVolumeClaim({ name, namespace }), timeoutMs),
+            await withTimeout(
+              core.readNamespacedPersistentVolumeClaim({ name, namespace }),
+              timeoutMs,
+              'reading the claim',
+            ),
           ),
         };
       } catch (err) {
@@ -62,7 +51,10 @@ export function apiClaimSource(
       const known = state.knownClass(name);
       if (known !== undefined) return known;
       try {
-        return classFacts(await withTimeout(storage.readStorageClass({ name }), timeoutMs)) ?? undefined;
+        return (
+          classFacts(await withTimeout(storage.readStorageClass({ name }), timeoutMs, 'reading the StorageClass')) ??
+          undefined
+        );
       } catch {
         return undefined;
       }
