@@ -75,13 +75,15 @@ function fail(message: string, code: number): number {
   return code;
 }
 
-function target(words: readonly string[], namespace: string): { namespace: string; name: string } | string {
+/** The pod named by the words; its namespace is null when it comes from -n or the kubeconfig context. */
+function target(words: readonly string[]): { namespace: string | null; name: string } | string {
   const [kind, ref, ...extra] = words;
   if (kind !== 'pod' && kind !== 'pods' && kind !== 'po') return `expected "pod", got ${JSON.stringify(kind ?? '')}`;
   if (ref === undefined || extra.length > 0) return 'expected exactly one pod: NAMESPACE/NAME';
-  const [ns, name, more] = ref.includes('/') ? ref.split('/') : [namespace, ref];
-  if (!ns || !name || more !== undefined) return `expected NAMESPACE/NAME, got ${JSON.stringify(ref)}`;
-  return { namespace: ns, name };
+  const parts = ref.split('/');
+  const [ns, name] = parts.length === 1 ? [null, parts[0]] : parts;
+  if (parts.length > 2 || ns === '' || !name) return `expected NAMESPACE/NAME, got ${JSON.stringify(ref)}`;
+  return { namespace: ns ?? null, name };
 }
 
 /** Splits the words (pod NAMESPACE/NAME) from the flags, which may come before, between or after them. */
@@ -124,6 +126,10 @@ export async function runExplainCommand(argv: readonly string[]): Promise<number
   const [ens = '', ename = ''] = extenderRef.split('/');
   if (extenderRef !== '' && (ens === '' || ename === ''))
     return fail(`--extender: expected NAMESPACE/NAME, got ${JSON.stringify(extenderRef)}`, 2);
+  const named = target(words);
+  if (typeof named === 'string') return fail(`${named}\n\n${USAGE}`, 2);
+  const early = parseExtenderConfig({ ...pickPolicy(v), kube: true });
+  if (!early.ok) return fail(describeProblems(early.problems), 2);
   const k8s = await loadClientNode();
   let kc: KubeConfig;
   try {
@@ -132,8 +138,9 @@ export async function runExplainCommand(argv: readonly string[]): Promise<number
   } catch (err) {
     return fail(errorText(err), 1);
   }
-  const pod = target(words, str('namespace') || (kc.getContextObject(kc.getCurrentContext())?.namespace ?? 'default'));
-  if (typeof pod === 'string') return fail(`${pod}\n\n${USAGE}`, 2);
+  const namespace =
+    named.namespace ?? (str('namespace') || (kc.getContextObject(kc.getCurrentContext())?.namespace ?? 'default'));
+  const pod = { namespace, name: named.name };
   let read: Read;
   try {
     read = await readCluster(k8s, kc, {
@@ -149,6 +156,10 @@ export async function runExplainCommand(argv: readonly string[]): Promise<number
   const out = explainOutput(read.snapshot.pod, judged, read.snapshot.nodes, config.policy, config.warnings);
   process.stdout.write(output === 'json' ? renderJson(out) : renderText(out));
   return 0;
+}
+
+function pickPolicy(from: Readonly<Record<string, string | boolean>>): RawOptions {
+  return Object.fromEntries(POLICY_FLAGS.filter((f) => from[f] !== undefined).map((f) => [f, from[f]]));
 }
 
 /** The extender Deployment's policy flags, with the ones given on the command line on top. */
@@ -167,10 +178,8 @@ function configFor(
         `the flags of Deployment ${extenderRef} do not parse (${parsed.message}); berth's defaults are used`,
       );
   }
-  const pick = (from: Readonly<Record<string, string | boolean>>): RawOptions =>
-    Object.fromEntries(POLICY_FLAGS.filter((f) => from[f] !== undefined).map((f) => [f, from[f]]));
-  const mine = pick(given);
-  const parsed = parseExtenderConfig({ ...pick(theirs), ...mine, kube: true });
+  const mine = pickPolicy(given);
+  const parsed = parseExtenderConfig({ ...pickPolicy(theirs), ...mine, kube: true });
   if (!parsed.ok) return `invalid configuration: ${describeProblems(parsed.problems)}`;
   const base = read.extenderArgs === null ? "berth's defaults" : `the flags of Deployment ${extenderRef}`;
   const overrides = Object.keys(mine).map((f) => `--${f}`);

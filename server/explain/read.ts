@@ -47,6 +47,9 @@ function why(err: unknown): string {
   const code = status(err);
   if (code === 403) return 'forbidden (see manifests/rbac/explain.yaml for the read rights berth explain needs)';
   if (code === 404) return 'not found';
+  // fetch's own error says only "fetch failed"; the reason (refused, DNS, TLS) is its cause.
+  const cause = (err as { cause?: { message?: unknown } } | null)?.cause?.message;
+  if (typeof cause === 'string') return `cannot reach the API server (${cause})`;
   return errorText(err);
 }
 
