@@ -58,7 +58,7 @@ function reportWarnings(reports: ReadonlyMap<string, ReportState>, nodes: readon
     const r = reports.get(node);
     if (r?.state === 'stale')
       out.push(
-        `NodeReport ${node} is stale: written ${age(r.ageMs)} ago, berth's --report-ttl is ${age(ttlMs)} (is its agent running?)`,
+        `NodeReport ${node} is stale: written ${age(r.ageMs)} ago, berth's --report-ttl is ${formatDurationUs(ttlMs * 1000)} (is its agent running?)`,
       );
     else if (r?.state === 'missing') out.push(`node ${node} has no NodeReport: no berth agent reports it`);
     else if (r?.state === 'invalid') out.push(`NodeReport ${node} is invalid and ignored by berth: ${r.problem}`);
@@ -166,7 +166,7 @@ export function renderText(o: ExplainOutput): string {
     `Pod:      ${o.pod.namespace}/${o.pod.name}${o.pod.nodeName ? ` (bound to ${o.pod.nodeName}; judged as if scheduled now)` : ' (not bound)'}`,
     `Routing:  ${o.routing.why}`,
     `Needs:    ${needsText(o)}`,
-    `Policy:   ${p.strategy}, weights capacity ${w.capacity} bandwidth ${w.bandwidth} latency ${w.latency}, latency reference ${formatDurationUs(p.latencyReferenceUs)}, report TTL ${age(p.reportTtlMs)}, stale reports ${p.stalePolicy} (${p.source})`,
+    `Policy:   ${p.strategy}, weights capacity ${w.capacity} bandwidth ${w.bandwidth} latency ${w.latency}, latency reference ${formatDurationUs(p.latencyReferenceUs)}, report TTL ${formatDurationUs(p.reportTtlMs * 1000)}, stale reports ${p.stalePolicy} (${p.source})`,
     '',
     ...table([
       ['NODE', 'RESULT', 'SCORE', 'CAPACITY', 'BANDWIDTH', 'LATENCY', 'REPORT', 'WHY'],
