@@ -27,15 +27,24 @@ interface Page<T> {
   readonly metadata?: { readonly _continue?: string; readonly continue?: string };
 }
 
-async function listAll<T>(what: string, page: (cont: string | undefined) => Promise<Page<T>>): Promise<T[]> {
-  const out: T[] = [];
+/** Every page of a list, each item reduced by `keep` as its page arrives (a Node list keeps only names). */
+async function listAll<T, K = T>(
+  what: string,
+  page: (cont: string | undefined) => Promise<Page<T>>,
+  keep: (item: T) => K = (item) => item as unknown as K,
+): Promise<K[]> {
+  const out: K[] = [];
   let cont: string | undefined;
   do {
     const res = await withTimeout(page(cont), CALL_TIMEOUT_MS, `listing ${what}`);
-    out.push(...res.items);
+    for (const item of res.items) out.push(keep(item));
     cont = res.metadata?._continue ?? res.metadata?.continue;
   } while (cont !== undefined && cont !== '');
   return out;
+}
+
+function nameOf(o: unknown): string {
+  return (o as { metadata?: { name?: string } }).metadata?.name ?? '';
 }
 
 function status(err: unknown): number | null {
@@ -110,10 +119,10 @@ export async function readCluster(k8s: K8s, kc: KubeConfig, o: ReadOptions): Pro
   const nodeObjects = await optional(
     'Nodes',
     'only nodes with a NodeReport are judged',
-    () => listAll('Nodes', (cont) => core.listNode({ limit: PAGE, ...(cont ? { _continue: cont } : {}) })),
+    () => listAll('Nodes', (cont) => core.listNode({ limit: PAGE, ...(cont ? { _continue: cont } : {}) }), nameOf),
     null,
   );
-  const nodeNames = (nodeObjects ?? reports).map((n) => (n as { metadata?: { name?: string } }).metadata?.name ?? '');
+  const nodeNames = nodeObjects ?? reports.map(nameOf);
   const claims = await optional(
     'PersistentVolumeClaims in all namespaces',
     "NVMe held for claims being provisioned elsewhere is not counted, and only the pod's own claims are read",

@@ -15,7 +15,9 @@ import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
+import { ClusterState } from '../../../lib/cluster/cluster-state.ts';
 import { MARKER } from '../../../lib/cluster/routing.ts';
+import { apiClaimSource } from '../../../server/kube/claim-source.ts';
 import { KubeReportPublisher } from '../../../server/agent/publish-kube.ts';
 import { loadShippedConfig, SHIPPED_SCHEDULER_CONFIG } from '../scenarios/scenario.ts';
 import { testSchedulerConfig } from '../../helpers/manifests/berth-tls.ts';
@@ -24,6 +26,7 @@ import { freePorts } from '../harness/ports.ts';
 import { GiB, localNvmeClass, nodeReport } from '../kube/burst-fixtures.ts';
 import {
   applyManifests,
+  tokenKubeConfig,
   EXTENDER_NS,
   EXTENDER_SA,
   serviceAccountToken,
@@ -51,6 +54,7 @@ const gate = e2eGate(t);
 const WEBHOOK = 'pod-routing.berth.io';
 const NS = 'apps';
 const NEEDS_200GI = { 'berth.io/nvme-capacity': '200Gi' };
+const NVME = { classes: ['local-nvme'], provisioners: [] };
 
 t.test('pods that need berth are routed to it at admission, and nothing else is', { skip: gate.skip }, async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'berth-routing-'));
@@ -58,6 +62,7 @@ t.test('pods that need berth are routed to it at admission, and nothing else is'
   const certs = await routingCerts(join(dir, 'certs'));
   const [port = 0, metricsPort = 0] = await freePorts(2);
   const cp = await startControlPlane(t, {
+    users: [{ name: 'nobody' }],
     apiserverFlags: [`--admission-control-config-file=${await apiserverAdmissionConfig(certs, port)}`],
   });
   const admin = cp.kubeConfig();
@@ -147,6 +152,19 @@ t.test('pods that need berth are routed to it at admission, and nothing else is'
   );
   t.equal(shipped.marker, MARKER, 'the scheduler configuration manages the marker the admission rule adds');
   const apps = admin.makeApiClient(k8s.AppsV1Api);
+
+  await t.test("the webhook's claim lookup, for a claim its informers have not delivered yet", async (t) => {
+    // A cluster state that has seen nothing, so every answer comes from the API server, with the shipped RBAC.
+    const empty = new ClusterState({ match: NVME, ledger: { ttlMs: 60_000, provisionalTtlMs: 0, clockSkewMs: 0 } });
+    const source = apiClaimSource(k8s, tokenKubeConfig(cp, token), empty, NVME);
+    const found = await source.claim(NS, 'probe-nvme');
+    t.match(found, { claim: { name: 'probe-nvme', storageClass: 'local-nvme', volumeName: null } }, 'read (get)');
+    t.equal(found.error, undefined, 'without error');
+    t.same(await source.claim(NS, 'nope'), { claim: null }, 'a claim that does not exist is null');
+    t.match(await source.storageClass('standard'), { provisioner: 'example.com/network-disk' }, 'a StorageClass too');
+    const denied = apiClaimSource(k8s, tokenKubeConfig(cp, cp.token('nobody')), empty, NVME);
+    t.match(await denied.claim(NS, 'probe-nvme'), { claim: null, error: /could not be read.*403/ }, 'no rights: said');
+  });
 
   await t.test('a StatefulSet with only annotations', async (t) => {
     const [filter0, admission0] = [await berthCount(metricsPort, 'filter'), await berthCount(metricsPort, 'admission')];
