@@ -243,6 +243,31 @@ else {
     t.equal(hook?.clientConfig['caBundle'], 'Zm9v', 'tls.caBundle is the webhook caBundle');
   });
 
+  t.test('the policy needs Kubernetes 1.36: an older cluster is told so, and can leave it out', async (t) => {
+    const error = await renderChart(bin, dir, {}, ['--kube-version', '1.33.0']).then(
+      () => 'rendered',
+      (e: unknown) => String((e as { stderr?: unknown }).stderr ?? e),
+    );
+    t.match(
+      error,
+      /admission\.routingPolicy needs Kubernetes 1\.36 or newer .* this cluster is v1\.33\.0: set admission\.routingPolicy=false/,
+    );
+    const older = await renderChart(bin, dir, { admission: { routingPolicy: false } }, ['--kube-version', '1.33.0']);
+    t.notOk(
+      older.some((o) => o.kind === 'MutatingAdmissionPolicy'),
+      'routingPolicy=false: rendered without it',
+    );
+    t.ok(
+      older.some((o) => o.kind === 'MutatingWebhookConfiguration'),
+      '... the webhook still routes',
+    );
+    const current = await renderChart(bin, dir, {}, ['--kube-version', '1.36.3']);
+    t.ok(
+      current.some((o) => o.kind === 'MutatingAdmissionPolicy'),
+      'on 1.36 the policy is rendered',
+    );
+  });
+
   t.test('bad values are refused with the setting named', async (t) => {
     const cases: [string, Record<string, unknown>, RegExp][] = [
       ['unknown key', { extender: { replicaz: 3 } }, /\/extender.*replicaz/],

@@ -65,10 +65,11 @@ export async function renderChart(
   bin: string,
   dir: string,
   values: Record<string, unknown> = {},
+  extraArgs: readonly string[] = [],
 ): Promise<KubeObject[]> {
   const file = join(dir, `values-${Math.random().toString(36).slice(2)}.yaml`);
   await writeFile(file, stringify(values));
-  const { stdout } = await helm(bin, ['template', 'berth', CHART, '--values', file]);
+  const { stdout } = await helm(bin, ['template', 'berth', CHART, '--values', file, ...extraArgs]);
   return parseAllDocuments(stdout)
     .map((d) => {
       if (d.errors.length > 0) throw new Error(`helm template output: ${d.errors.map((e) => e.message).join('; ')}`);
