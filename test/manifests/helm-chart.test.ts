@@ -243,6 +243,23 @@ else {
     t.equal(hook?.clientConfig['caBundle'], 'Zm9v', 'tls.caBundle is the webhook caBundle');
   });
 
+  t.test('helm package carries the shipped files the chart reads, and renders the same', async (t) => {
+    const { stdout } = await helm(bin, ['package', CHART, '--destination', dir]);
+    const tgz = /saved it to: (\S+\.tgz)/.exec(stdout)?.[1];
+    t.ok(tgz, `packaged: ${stdout.trim()}`);
+    if (tgz === undefined) return;
+    for (const [what, values] of [
+      ['defaults', {}],
+      ['every switch', FULL_VALUES],
+    ] as const) {
+      const file = join(dir, 'package-values.yaml');
+      await writeFile(file, JSON.stringify(values));
+      const packaged = await helm(bin, ['template', 'berth', tgz, '--values', file]);
+      const fromDir = await helm(bin, ['template', 'berth', CHART, '--values', file]);
+      t.equal(packaged.stdout, fromDir.stdout, `${what}: the package renders byte for byte what the checkout does`);
+    }
+  });
+
   t.test('the policy needs Kubernetes 1.36: an older cluster is told so, and can leave it out', async (t) => {
     const error = await renderChart(bin, dir, {}, ['--kube-version', '1.33.0']).then(
       () => 'rendered',
