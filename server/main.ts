@@ -8,6 +8,7 @@ const USAGE = `Usage: berth <command> [flags]
 Commands:
   extender   serve kube-scheduler's filter and prioritize verbs (berth extender --help)
   agent      measure this node and publish its report (berth agent --help)
+  explain    why berth would place a pod where it would: explain pod NAMESPACE/NAME (berth explain --help)
 `;
 
 export async function main(argv: readonly string[]): Promise<number> {
@@ -18,6 +19,10 @@ export async function main(argv: readonly string[]): Promise<number> {
     case 'agent': {
       const { runAgentCommand } = await import('./agent/cli.ts');
       return runAgentCommand(rest);
+    }
+    case 'explain': {
+      const { runExplainCommand } = await import('./explain/command.ts');
+      return runExplainCommand(rest);
     }
     case undefined:
     case '--help':

@@ -13,6 +13,7 @@ import { standaloneCluster, type ClusterView } from '../../lib/extender/ports.ts
 import { buildApp } from '../http/app.ts';
 import type { AppDeps } from '../http/deps.ts';
 import type { ReportAuthenticator } from '../../lib/extender/ports.ts';
+import type { ClaimSource } from '../../lib/cluster/routing.ts';
 import { createExtenderMetrics } from '../http/metrics.ts';
 import { helpText, parseFlags } from '../common/options.ts';
 import { nodeRows } from './node-rows.ts';
@@ -29,6 +30,8 @@ export interface RunningExtender {
 export interface StartOptions {
   readonly cluster?: ClusterView;
   readonly authenticateReport?: ReportAuthenticator | null;
+  /** Claims for the pod-routing webhook (the Kubernetes side). */
+  readonly claims?: ClaimSource;
   readonly logger?: boolean;
   /** Extra work to stop before the listeners close (the local agent, informers). */
   readonly onClose?: () => Promise<void>;
@@ -49,6 +52,7 @@ export async function startExtender(config: ExtenderConfig, opts: StartOptions =
     metrics,
     now,
     authenticateReport: opts.authenticateReport ?? null,
+    ...(opts.claims ? { claims: opts.claims } : {}),
     shuttingDown: () => shuttingDown,
   };
   const logger = opts.logger === false ? false : { level: config.logLevel };
@@ -114,7 +118,12 @@ export async function runExtenderCommand(argv: readonly string[]): Promise<numbe
       config,
       kube === null
         ? {}
-        : { cluster: kube.cluster, authenticateReport: kube.authenticateReport, onClose: () => kube.close() },
+        : {
+            cluster: kube.cluster,
+            authenticateReport: kube.authenticateReport,
+            claims: kube.claims,
+            onClose: () => kube.close(),
+          },
     );
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;

@@ -6,6 +6,7 @@
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { SecureContextOptions } from 'node:tls';
 import type { AppDeps } from './deps.ts';
+import { admissionRoutes } from './admission.ts';
 import { installErrorHandling } from './errors.ts';
 import { explainRoutes } from './explain.ts';
 import { filterRoute } from './filter.ts';
@@ -63,5 +64,6 @@ export function buildApp(deps: AppDeps, opts: BuildOptions = {}): FastifyInstanc
   prioritizeRoute(app, deps, memo);
   explainRoutes(app, deps);
   reportRoutes(app, deps);
+  admissionRoutes(app, deps);
   return app;
 }

@@ -15,6 +15,8 @@ import type { ReportStore } from '../../lib/extender/report-store.ts';
 import { describeProblems } from '../../lib/core/check.ts';
 import type { ClusterView } from '../../lib/extender/ports.ts';
 import type { ReportAuthenticator } from '../../lib/extender/ports.ts';
+import type { ClaimSource } from '../../lib/cluster/routing.ts';
+import { apiClaimSource } from './claim-source.ts';
 import { errorText, loadClientNode, loadKubeConfig, type K8s, type KubeConfig } from '../common/client-node.ts';
 import { registerKubeMetrics } from './metrics.ts';
 import { resourceDefs, type ResourceName } from './resources.ts';
@@ -31,6 +33,8 @@ export type KubeLog = (level: 'info' | 'warn', msg: string, fields: Record<strin
 export interface KubeSide {
   readonly cluster: ClusterView;
   readonly authenticateReport: ReportAuthenticator | null;
+  /** Claims and StorageClasses for the pod-routing webhook. */
+  readonly claims: ClaimSource;
   readonly state: ClusterState;
   readonly kc: KubeConfig;
   informers(): readonly SupervisedInformer[];
@@ -96,6 +100,7 @@ export async function createKubeSide(
   return {
     cluster,
     authenticateReport,
+    claims: apiClaimSource(k8s, kc, state, kube.nvmeClasses),
     state,
     kc,
     informers: () => informers,
