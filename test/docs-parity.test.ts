@@ -5,6 +5,8 @@ import t from 'tap';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { OPTIONS } from '../lib/extender/config.ts';
+import { optionsMarkdown } from '../lib/core/options-text.ts';
+import { FLAG_TABLES } from '../scripts/flags-table.ts';
 import { ERRORS } from '../lib/core/errors.ts';
 import { ANNOTATIONS, NO_NEEDS } from '../lib/extender/needs.ts';
 import { NodeIds } from '../lib/extender/node-ids.ts';
@@ -18,7 +20,7 @@ const readme = readFileSync(join(root, 'README.md'), 'utf8');
 function section(text: string, name: string): string {
   const start = text.indexOf(`<!-- ${name}:start -->`);
   const end = text.indexOf(`<!-- ${name}:end -->`);
-  if (start < 0 || end < start) throw new Error(`README.md has no ${name} section`);
+  if (start < 0 || end < start) throw new Error(`no ${name} section`);
   return text.slice(start, end);
 }
 
@@ -38,14 +40,26 @@ function tableRows(text: string): string[][] {
 t.test('README flag table matches the options table, both ways, with defaults', async (t) => {
   const rows = tableRows(section(readme, 'extender-flags'));
   const documented = new Map(
-    rows.map(([flag = '', def = '']) => [flag.replaceAll('`', '').replace(/^--/, ''), def.replaceAll('`', '')]),
+    rows.map(([flag = '', def = '']) => [/^`--([a-z-]+)`/.exec(flag)?.[1] ?? flag, def.replaceAll('`', '')]),
   );
   for (const [name, spec] of Object.entries(OPTIONS)) {
     t.ok(documented.has(name), `--${name} is documented`);
     t.equal(documented.get(name), spec.default === '' ? '' : String(spec.default), `--${name} default`);
   }
-  for (const name of documented.keys()) t.ok(name in OPTIONS, `README's --${name} exists`);
+  // --help is the parser's own flag (server/common/options.ts), in every command.
+  for (const name of documented.keys()) t.ok(name in OPTIONS || name === 'help', `README's --${name} exists`);
 });
+
+t.test(
+  'every flag table is the one generated from its options table (node scripts/flags-table.ts --write)',
+  async (t) => {
+    for (const { command, file, marker, table } of FLAG_TABLES) {
+      const text = readFileSync(join(root, file), 'utf8');
+      const body = section(text, marker).replace(`<!-- ${marker}:start -->\n`, '');
+      t.equal(body, optionsMarkdown(table), `${file}: berth ${command}`);
+    }
+  },
+);
 
 t.test('every annotation is documented', async (t) => {
   for (const key of Object.values(ANNOTATIONS)) t.match(readme, `\`${key}\``, key);

@@ -7,7 +7,9 @@ import { type AgentConfig, validateAgentConfig } from '../../lib/agent/config.ts
 import type { NodeReport } from '../../lib/core/report.ts';
 import { backoffDelayMs } from '../../lib/core/jittered-backoff.ts';
 import { type AgentDeps, errorMessage, realDeps } from './deps.ts';
-import { AGENT_HELP, parseAgentFlags } from './flags.ts';
+import { AGENT_OPTIONS, AGENT_SUMMARY } from '../../lib/agent/options.ts';
+import { optionsHelp } from '../../lib/core/options-text.ts';
+import { flagsRefused, parseFlags } from '../common/options.ts';
 import { AgentStartError, buildAgentParts } from './runtime.ts';
 import { launchAgent } from './start.ts';
 
@@ -34,21 +36,16 @@ export async function runAgentCommand(argv: string[], ioOverrides: Partial<Agent
     stopSignal: waitForStopSignal,
     ...ioOverrides,
   };
-  let flags;
-  try {
-    flags = parseAgentFlags(argv);
-  } catch (err) {
-    // parseArgs' own message names the flag ("Unknown option '--x'"); its ERR_PARSE_ARGS_* code adds nothing for a user.
-    io.stderr(
-      `berth agent: ${err instanceof Error ? err.message : String(err)}\nRun 'berth agent --help' for the flags.\n`,
-    );
+  const flags = parseFlags(argv, AGENT_OPTIONS);
+  if (!flags.ok) {
+    io.stderr(flagsRefused('agent', flags.message));
     return 2;
   }
-  if (flags['help'] === true) {
-    io.stdout(AGENT_HELP);
+  if (flags.help) {
+    io.stdout(optionsHelp('agent', AGENT_SUMMARY, AGENT_OPTIONS));
     return 0;
   }
-  const checked = validateAgentConfig({ flags, env: io.env, hostname: io.hostname });
+  const checked = validateAgentConfig({ flags: flags.values, env: io.env, hostname: io.hostname });
   if (!checked.ok) {
     for (const p of checked.problems) io.stderr(`berth agent: ${p.path === '' ? '' : `${p.path}: `}${p.message}\n`);
     return 2;

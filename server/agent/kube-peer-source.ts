@@ -3,7 +3,7 @@
  * Needs `list` on nodereports (the optional berth-agent-peers role in manifests/rbac/agent.yaml). A report whose
  * status is invalid is skipped and counted, like the HTTP source skips bad entries.
  */
-import { parseHostPort } from '../../lib/agent/config.ts';
+import { parseHostPort } from '../../lib/core/host-port.ts';
 import {
   reportFromObject,
   NODE_REPORT_GROUP,

@@ -8,7 +8,8 @@
  */
 import { withDeadline } from './deadline.ts';
 import { networkInterfaces } from 'node:os';
-import { type AgentConfig, type AgentKubeConfig, formatHostPort } from '../../lib/agent/config.ts';
+import type { AgentConfig, AgentKubeConfig } from '../../lib/agent/config.ts';
+import { formatHostPort } from '../../lib/core/host-port.ts';
 import { backoffDelayMs } from '../../lib/core/jittered-backoff.ts';
 import type { CollectorProblem } from '../../lib/core/report.ts';
 import { errorText, type K8s, type KubeConfig, loadClientNode, loadKubeConfig } from '../common/client-node.ts';

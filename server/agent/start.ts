@@ -3,13 +3,15 @@
  * in order (stop rounds → one final publish if a report is waiting → close the echo socket and metrics server).
  * startAgent() is the in-process entry for standalone mode; launchAgent() is shared with the CLI.
  */
-import { type AgentConfig, formatHostPort, type HostPort, validateAgentConfig } from '../../lib/agent/config.ts';
+import { type AgentConfig, validateAgentConfig } from '../../lib/agent/config.ts';
+import { formatHostPort, type HostPort } from '../../lib/core/host-port.ts';
 import { describeProblems, type FieldProblem } from '../../lib/core/check.ts';
 import type { NodeReport } from '../../lib/core/report.ts';
 import { hostname } from 'node:os';
 import { AgentLoop } from './agent-loop.ts';
 import { type AgentDeps, errorMessage, realDeps } from './deps.ts';
-import { parseAgentFlags } from './flags.ts';
+import { AGENT_OPTIONS } from '../../lib/agent/options.ts';
+import { parseFlags } from '../common/options.ts';
 import type { AgentMetrics } from './metrics.ts';
 import { startMetricsServer, type MetricsServer } from './metrics-server.ts';
 import { LatestWinsSender, type PublishOutcome } from './publish/latest-wins-sender.ts';
@@ -50,14 +52,10 @@ export interface StartAgentOptions {
 
 /** Standalone mode: run the agent inside the extender's process. Throws AgentConfigError or AgentStartError. */
 export async function startAgent(options: StartAgentOptions): Promise<RunningAgent> {
-  let flags;
-  try {
-    flags = parseAgentFlags(['--extender', options.extender, ...(options.args ?? [])]);
-  } catch (err) {
-    throw new AgentConfigError([{ path: '', message: errorMessage(err) }]);
-  }
+  const flags = parseFlags(['--extender', options.extender, ...(options.args ?? [])], AGENT_OPTIONS);
+  if (!flags.ok) throw new AgentConfigError([{ path: '', message: flags.message }]);
   const checked = validateAgentConfig({
-    flags,
+    flags: flags.values,
     env: options.env ?? process.env,
     hostname: options.hostname ?? hostname(),
   });

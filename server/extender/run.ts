@@ -14,7 +14,8 @@ import { buildApp } from '../http/app.ts';
 import type { AppDeps } from '../http/deps.ts';
 import type { ReportAuthenticator } from '../../lib/extender/ports.ts';
 import { createExtenderMetrics } from '../http/metrics.ts';
-import { helpText, parseFlags } from '../common/options.ts';
+import { optionsHelp } from '../../lib/core/options-text.ts';
+import { flagsRefused, parseFlags } from '../common/options.ts';
 import { nodeRows } from './node-rows.ts';
 import { readTls, reloadTlsOnChange } from './tls.ts';
 
@@ -87,16 +88,16 @@ export async function startExtender(config: ExtenderConfig, opts: StartOptions =
   };
 }
 
+const EXTENDER_SUMMARY = "Serve kube-scheduler's filter and prioritize verbs from node reports.";
+
 export async function runExtenderCommand(argv: readonly string[]): Promise<number> {
   const flags = parseFlags(argv, OPTIONS);
   if (!flags.ok) {
-    process.stderr.write(`berth extender: ${flags.message}\nRun 'berth extender --help' for the flags.\n`);
+    process.stderr.write(flagsRefused('extender', flags.message));
     return 2;
   }
   if (flags.help) {
-    process.stdout.write(
-      `${helpText('extender', "Serve kube-scheduler's filter and prioritize verbs from node reports.", OPTIONS)}\n`,
-    );
+    process.stdout.write(optionsHelp('extender', EXTENDER_SUMMARY, OPTIONS));
     return 0;
   }
   const parsed = parseExtenderConfig(flags.values);

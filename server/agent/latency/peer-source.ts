@@ -6,7 +6,7 @@
 import { Reader } from '../../../lib/core/check.ts';
 import type { PeerCandidate } from '../../../lib/agent/peer-sample.ts';
 import { isNodeName } from '../../../lib/core/report.ts';
-import { parseHostPort } from '../../../lib/agent/config.ts';
+import { parseHostPort } from '../../../lib/core/host-port.ts';
 import { type BearerTokenFile, extenderHeaders } from '../bearer-token.ts';
 
 export interface PeerSource {
