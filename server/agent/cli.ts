@@ -9,6 +9,7 @@ import { backoffDelayMs } from '../../lib/core/jittered-backoff.ts';
 import { type AgentDeps, errorMessage, realDeps } from './deps.ts';
 import { AGENT_OPTIONS, AGENT_SUMMARY } from '../../lib/agent/options.ts';
 import { optionsHelp } from '../../lib/core/options-text.ts';
+import { componentLogger, createLogger } from '../common/log.ts';
 import { flagsRefused, parseFlags } from '../common/options.ts';
 import { AgentStartError, buildAgentParts } from './runtime.ts';
 import { launchAgent } from './start.ts';
@@ -18,7 +19,8 @@ export interface AgentCommandIo {
   readonly stderr: (text: string) => void;
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly hostname: string;
-  readonly deps: AgentDeps;
+  /** Default: the real clock and a logger on stderr at --log-level. */
+  readonly deps?: AgentDeps;
   /** Resolves when the process is asked to stop (SIGTERM/SIGINT by default). */
   readonly stopSignal: () => Promise<string>;
 }
@@ -32,7 +34,6 @@ export async function runAgentCommand(argv: string[], ioOverrides: Partial<Agent
     stderr: (t) => process.stderr.write(t),
     env: process.env,
     hostname: hostname(),
-    deps: realDeps(),
     stopSignal: waitForStopSignal,
     ...ioOverrides,
   };
@@ -50,18 +51,20 @@ export async function runAgentCommand(argv: string[], ioOverrides: Partial<Agent
     for (const p of checked.problems) io.stderr(`berth agent: ${p.path === '' ? '' : `${p.path}: `}${p.message}\n`);
     return 2;
   }
+  const config = checked.value;
+  const deps = io.deps ?? realDeps(componentLogger(createLogger({ level: config.logLevel }), 'agent'));
   try {
-    return checked.value.once ? await runOnce(checked.value, io) : await runDaemon(checked.value, io);
+    return config.once ? await runOnce(config, deps, io) : await runDaemon(config, deps, io);
   } catch (err) {
     io.stderr(`berth agent: ${errorMessage(err)}\n`);
     return err instanceof AgentStartError ? 2 : 1;
   }
 }
 
-async function runDaemon(config: AgentConfig, io: AgentCommandIo): Promise<number> {
-  const agent = await launchAgent(config, io.deps);
+async function runDaemon(config: AgentConfig, deps: AgentDeps, io: AgentCommandIo): Promise<number> {
+  const agent = await launchAgent(config, deps);
   const signal = await io.stopSignal();
-  io.deps.log.info('stopping', { signal });
+  deps.log.info({ signal }, 'stopping');
   await agent.stop();
   return 0;
 }
@@ -71,8 +74,7 @@ async function runDaemon(config: AgentConfig, io: AgentCommandIo): Promise<numbe
  * the "smoothed" rate is then simply the rate over that second. Latency is probed once if peers are configured,
  * from an ephemeral port, and `probe` is null: this process will not be there to answer.
  */
-async function runOnce(config: AgentConfig, io: AgentCommandIo): Promise<number> {
-  const { deps } = io;
+async function runOnce(config: AgentConfig, deps: AgentDeps, io: AgentCommandIo): Promise<number> {
   const parts = await buildAgentParts(config, deps, { once: true });
   let report: NodeReport;
   try {
@@ -90,10 +92,10 @@ async function runOnce(config: AgentConfig, io: AgentCommandIo): Promise<number>
   for (let attempt = 1; ; attempt++) {
     try {
       await parts.publisher.publish(report, AbortSignal.timeout(config.publish.timeoutMs));
-      io.stderr(`berth agent: published report ${report.agent.instance}#${report.agent.sequence}\n`);
+      deps.log.info({ instance: report.agent.instance, sequence: report.agent.sequence }, 'report published');
       return 0;
     } catch (err) {
-      io.stderr(`berth agent: publish attempt ${attempt} failed: ${errorMessage(err)}\n`);
+      deps.log.warn({ attempt, reason: errorMessage(err) }, 'publish failed');
       if (attempt >= ONCE_PUBLISH_ATTEMPTS) return 1;
       await deps.sleep(
         backoffDelayMs(attempt, config.publish.retryBaseMs, config.publish.retryMaxMs, deps.random),

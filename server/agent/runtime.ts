@@ -213,11 +213,14 @@ async function nodeZone(k8s: K8s, kc: KubeConfig, config: AgentConfig, deps: Age
         (why) => new Error(`read Node ${config.node}: ${why}`),
       );
       const zone = node.metadata?.labels?.[ZONE_LABEL]?.trim() ?? '';
-      deps.log.info('zone from the Node label', {
-        node: config.node,
-        label: ZONE_LABEL,
-        zone: zone === '' ? null : zone,
-      });
+      deps.log.info(
+        {
+          node: config.node,
+          label: ZONE_LABEL,
+          zone: zone === '' ? null : zone,
+        },
+        'zone from the Node label',
+      );
       return zone === '' ? null : zone;
     } catch (err) {
       const reason = apiReason(err);
@@ -226,7 +229,7 @@ async function nodeZone(k8s: K8s, kc: KubeConfig, config: AgentConfig, deps: Age
           `cannot read Node ${config.node} for its ${ZONE_LABEL} label (pass --zone to skip this): ${reason}`,
           { cause: err },
         );
-      deps.log.warn('reading the Node for its zone failed', { node: config.node, attempt, reason });
+      deps.log.warn({ node: config.node, attempt, reason }, 'reading the Node for its zone failed');
       await deps.sleep(
         backoffDelayMs(attempt, config.publish.retryBaseMs, config.publish.retryMaxMs, deps.random),
         never,

@@ -11,6 +11,7 @@ import { hostname } from 'node:os';
 import { AgentLoop } from './agent-loop.ts';
 import { type AgentDeps, errorMessage, realDeps } from './deps.ts';
 import { AGENT_OPTIONS } from '../../lib/agent/options.ts';
+import { componentLogger, createLogger, type Logger } from '../common/log.ts';
 import { parseFlags } from '../common/options.ts';
 import type { AgentMetrics } from './metrics.ts';
 import { startMetricsServer, type MetricsServer } from './metrics-server.ts';
@@ -47,7 +48,10 @@ export interface StartAgentOptions {
   readonly args?: readonly string[];
   readonly env?: Readonly<Record<string, string | undefined>>;
   readonly hostname?: string;
+  /** Default: the real clock; the logger is `log`, else a new one on stderr at --log-level. */
   readonly deps?: AgentDeps;
+  /** The process's logger, for an agent inside the extender: both write one shape into one output. */
+  readonly log?: Logger;
 }
 
 /** Standalone mode: run the agent inside the extender's process. Throws AgentConfigError or AgentStartError. */
@@ -61,7 +65,9 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
   });
   if (!checked.ok) throw new AgentConfigError(checked.problems);
   if (checked.value.once) throw new AgentConfigError([{ path: '--once', message: 'not available in-process' }]);
-  return launchAgent(checked.value, options.deps ?? realDeps());
+  const config = checked.value;
+  const log = options.log ?? componentLogger(createLogger({ level: config.logLevel }), 'agent');
+  return launchAgent(config, options.deps ?? realDeps(log));
 }
 
 export async function launchAgent(config: AgentConfig, deps: AgentDeps, paths?: HostPaths): Promise<RunningAgent> {
@@ -103,18 +109,21 @@ export async function launchAgent(config: AgentConfig, deps: AgentDeps, paths?: 
   });
   const rounds = new AbortController();
   const done = loop.run(rounds.signal).catch((err: unknown) => {
-    deps.log.warn('agent loop stopped unexpectedly', { reason: errorMessage(err) });
+    deps.log.warn({ reason: errorMessage(err) }, 'agent loop stopped unexpectedly');
   });
   const metricsAt = metricsServer === null ? null : formatHostPort(metricsServer.address);
-  deps.log.info('agent started', {
-    node: config.node,
-    zone: parts.zone,
-    extender: config.extender,
-    kube: config.kube !== null,
-    probe: parts.probe,
-    metrics: metricsAt,
-    instance: parts.collector.instance,
-  });
+  deps.log.info(
+    {
+      node: config.node,
+      zone: parts.zone,
+      extender: config.extender,
+      kube: config.kube !== null,
+      probe: parts.probe,
+      metrics: metricsAt,
+      instance: parts.collector.instance,
+    },
+    'agent started',
+  );
   let stopping: Promise<void> | null = null;
   const stop = async (): Promise<void> => {
     rounds.abort();
@@ -125,7 +134,7 @@ export async function launchAgent(config: AgentConfig, deps: AgentDeps, paths?: 
     const flushed = await sender.stop(config.publish.timeoutMs);
     await parts.close();
     await metricsServer?.close();
-    deps.log.info('agent stopped', { flushed });
+    deps.log.info({ flushed }, 'agent stopped');
   };
   return {
     config,
@@ -142,13 +151,16 @@ function recordOutcome(o: PublishOutcome, deps: AgentDeps, metrics: AgentMetrics
   if (o.ok) {
     metrics.lastPublish.set(deps.clock.nowMs() / 1000);
     if (o.attempt > 1 || o.report.agent.sequence === 1)
-      deps.log.info('report published', { sequence: o.report.agent.sequence, attempt: o.attempt });
+      deps.log.info({ sequence: o.report.agent.sequence, attempt: o.attempt }, 'report published');
   } else {
-    deps.log.warn('publish failed', {
-      sequence: o.report.agent.sequence,
-      attempt: o.attempt,
-      retryInMs: o.retryInMs === undefined ? null : Math.round(o.retryInMs),
-      reason: errorMessage(o.error),
-    });
+    deps.log.warn(
+      {
+        sequence: o.report.agent.sequence,
+        attempt: o.attempt,
+        retryInMs: o.retryInMs === undefined ? null : Math.round(o.retryInMs),
+        reason: errorMessage(o.error),
+      },
+      'publish failed',
+    );
   }
 }

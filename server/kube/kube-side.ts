@@ -16,6 +16,7 @@ import { describeProblems } from '../../lib/core/check.ts';
 import type { ClusterView } from '../../lib/extender/ports.ts';
 import type { ReportAuthenticator } from '../../lib/extender/ports.ts';
 import { errorText, loadClientNode, loadKubeConfig, type K8s, type KubeConfig } from '../common/client-node.ts';
+import type { Logger } from '../common/log.ts';
 import { registerKubeMetrics } from './metrics.ts';
 import { resourceDefs, type ResourceName } from './resources.ts';
 import { SupervisedInformer, type InformerSink } from './supervised-informer.ts';
@@ -25,8 +26,6 @@ import { PUSH_AUDIENCE, tokenReviewAuthenticator, type ReviewResult } from './to
 const CLOCK_SKEW_MS = 1_000;
 const EXPIRE_EVERY_MS = 1_000;
 
-export type KubeLog = (level: 'info' | 'warn', msg: string, fields: Record<string, unknown>) => void;
-
 export interface KubeSide {
   readonly cluster: ClusterView;
   readonly authenticateReport: ReportAuthenticator | null;
@@ -34,7 +33,7 @@ export interface KubeSide {
   readonly kc: KubeConfig;
   informers(): readonly SupervisedInformer[];
   /** Starts the informers, feeding `store`; registers the metrics on `registry`. */
-  attach(store: ReportStore, registry: Registry, log: KubeLog): void;
+  attach(store: ReportStore, registry: Registry, log: Logger): void;
   close(): Promise<void>;
 }
 
@@ -129,10 +128,10 @@ export async function createKubeSide(
             const parsed = reportFromObject(o);
             if (!parsed.ok) {
               metrics.invalidReports.inc();
-              log('warn', 'ignoring an invalid NodeReport', {
-                name: o.metadata?.name ?? null,
-                problems: describeProblems(parsed.problems.slice(0, 10)),
-              });
+              log.warn(
+                { name: o.metadata?.name ?? null, problems: describeProblems(parsed.problems.slice(0, 10)) },
+                'ignoring an invalid NodeReport',
+              );
               return;
             }
             if (parsed.value === null) return;
@@ -161,7 +160,9 @@ export async function createKubeSide(
             resyncPeriodMs: kube.resyncPeriodMs,
             now,
             random,
-            log,
+            log: (level, msg, fields) => {
+              log[level](fields, msg);
+            },
           }),
       );
       for (const i of informers) i.start();

@@ -55,7 +55,7 @@ t.test('SIGTERM while publishes fail: backoff cut short, one final publish of th
     agent.child.kill('SIGKILL');
   });
   await waitFor(() => extender.received.length >= 1, 10_000, 'first publish attempt');
-  await waitFor(() => /"publish failed"/.test(agent.stderr()), 5000, 'failure logged');
+  await waitFor(() => /"msg":"publish failed"/.test(agent.stderr()), 5000, 'failure logged');
   await new Promise((r) => setTimeout(r, 1200)); // at least one more round: a newer report is now pending
   t.equal(extender.received.length, 1, 'backing off (10–20 s): no retry yet');
   accept = true;
@@ -70,8 +70,8 @@ t.test('SIGTERM while publishes fail: backoff cut short, one final publish of th
     (last ?? 0) > (first ?? 0),
     `the final publish carried the newest report (#${last ?? 0}), not the failed #${first ?? 0}`,
   );
-  t.match(agent.stderr(), /"msg":"stopping","signal":"SIGTERM"/);
-  t.match(agent.stderr(), /"msg":"agent stopped","flushed":true/);
+  t.match(agent.stderr(), /"signal":"SIGTERM","msg":"stopping"/);
+  t.match(agent.stderr(), /"flushed":true,"msg":"agent stopped"/);
 });
 
 t.test('SIGINT with a healthy extender: exit 0, nothing pending', async (t) => {
@@ -97,7 +97,7 @@ t.test('SIGINT with a healthy extender: exit 0, nothing pending', async (t) => {
   const body = JSON.parse(extender.received[0]?.body ?? '{}') as { probe: unknown; node: string };
   t.equal(body.node, 'cli-node-2');
   t.equal(body.probe, null, '--no-probe: no echo address advertised');
-  t.match(agent.stderr(), /"msg":"agent stopped","flushed":true/);
+  t.match(agent.stderr(), /"flushed":true,"msg":"agent stopped"/);
 });
 
 t.test('start-up failures name their flag and exit 2', async (t) => {

@@ -55,13 +55,14 @@ t.test('SIGTERM: readiness fails first, verbs still answer, then a clean exit', 
     child.kill('SIGKILL');
   });
   let url = '';
-  for await (const line of createInterface({ input: child.stdout })) {
+  for await (const line of createInterface({ input: child.stderr })) {
     const m = /"url":"(http:\/\/127\.0\.0\.1:\d+)"/.exec(line);
     if (m?.[1] !== undefined) {
       url = m[1];
       break;
     }
   }
+  child.stderr.resume(); // keep draining the log, or a full pipe would block the process
   t.match(url, /^http:\/\/127\.0\.0\.1:\d+$/, 'the log says where it listens');
   let ready = 0;
   for (let i = 0; i < 50 && ready !== 200; i++) {
