@@ -11,7 +11,8 @@ import { AGENT_OPTIONS, AGENT_SUMMARY } from '../../lib/agent/options.ts';
 import { optionsHelp } from '../../lib/core/options-text.ts';
 import { componentLogger, createLogger } from '../common/log.ts';
 import { flagsRefused, parseFlags } from '../common/options.ts';
-import { AgentStartError, buildAgentParts } from './runtime.ts';
+import { isBerthError } from '../../lib/core/errors.ts';
+import { buildAgentParts } from './runtime.ts';
 import { launchAgent } from './start.ts';
 
 export interface AgentCommandIo {
@@ -57,7 +58,7 @@ export async function runAgentCommand(argv: string[], ioOverrides: Partial<Agent
     return config.once ? await runOnce(config, deps, io) : await runDaemon(config, deps, io);
   } catch (err) {
     io.stderr(`berth agent: ${errorMessage(err)}\n`);
-    return err instanceof AgentStartError ? 2 : 1;
+    return isBerthError(err) && err.code === 'BERTH_ERR_START' ? 2 : 1;
   }
 }
 

@@ -5,6 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
+import { isBerthError } from '../../lib/core/errors.ts';
 import type { Logger } from '../common/log.ts';
 
 export interface AgentClock {
@@ -50,8 +51,10 @@ export function realDeps(log: Logger): AgentDeps {
 }
 
 export function errorMessage(err: unknown): string {
+  // berth's own errors say it all: their BERTH_ERR_* code goes into log lines as a field, not into reasons.
+  if (isBerthError(err)) return err.message;
   if (err instanceof Error) {
-    // PublishError carries code: null when there is none; only a real code is worth prefixing.
+    // An errno code (ECONNREFUSED) is worth prefixing when the message does not carry it.
     const raw: unknown = (err as NodeJS.ErrnoException).code;
     const code = typeof raw === 'string' || typeof raw === 'number' ? String(raw) : '';
     return code !== '' && !err.message.includes(code) ? `${code}: ${err.message}` : err.message;

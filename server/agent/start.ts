@@ -16,7 +16,8 @@ import { parseFlags } from '../common/options.ts';
 import type { AgentMetrics } from './metrics.ts';
 import { startMetricsServer, type MetricsServer } from './metrics-server.ts';
 import { LatestWinsSender, type PublishOutcome } from './publish/latest-wins-sender.ts';
-import { AgentStartError, buildAgentParts } from './runtime.ts';
+import { BerthError, isBerthError } from '../../lib/core/errors.ts';
+import { buildAgentParts, startError } from './runtime.ts';
 import type { HostPaths } from './collectors/sysfs.ts';
 
 export interface RunningAgent {
@@ -31,14 +32,9 @@ export interface RunningAgent {
   stop(): Promise<void>;
 }
 
-export class AgentConfigError extends Error {
-  readonly problems: readonly FieldProblem[];
-
-  constructor(problems: readonly FieldProblem[]) {
-    super(`invalid agent configuration: ${describeProblems(problems)}`);
-    this.name = 'AgentConfigError';
-    this.problems = problems;
-  }
+/** The in-process agent's flags are berth's own, checked only once the extender runs: BERTH_ERR_CONFIG. */
+function configError(problems: readonly FieldProblem[]): BerthError {
+  return new BerthError('BERTH_ERR_CONFIG', `the in-process agent: ${describeProblems(problems)}`);
 }
 
 export interface StartAgentOptions {
@@ -54,17 +50,17 @@ export interface StartAgentOptions {
   readonly log?: Logger;
 }
 
-/** Standalone mode: run the agent inside the extender's process. Throws AgentConfigError or AgentStartError. */
+/** Standalone mode: run the agent inside the extender's process. Throws BERTH_ERR_CONFIG or BERTH_ERR_START. */
 export async function startAgent(options: StartAgentOptions): Promise<RunningAgent> {
   const flags = parseFlags(['--extender', options.extender, ...(options.args ?? [])], AGENT_OPTIONS);
-  if (!flags.ok) throw new AgentConfigError([{ path: '', message: flags.message }]);
+  if (!flags.ok) throw configError([{ path: '', message: flags.message }]);
   const checked = validateAgentConfig({
     flags: flags.values,
     env: options.env ?? process.env,
     hostname: options.hostname ?? hostname(),
   });
-  if (!checked.ok) throw new AgentConfigError(checked.problems);
-  if (checked.value.once) throw new AgentConfigError([{ path: '--once', message: 'not available in-process' }]);
+  if (!checked.ok) throw configError(checked.problems);
+  if (checked.value.once) throw configError([{ path: '--once', message: 'not available in-process' }]);
   const config = checked.value;
   const log = options.log ?? componentLogger(createLogger({ level: config.logLevel }), 'agent');
   return launchAgent(config, options.deps ?? realDeps(log));
@@ -75,7 +71,7 @@ export async function launchAgent(config: AgentConfig, deps: AgentDeps, paths?: 
   const { publisher, metrics } = parts;
   if (publisher === null) {
     await parts.close();
-    throw new AgentStartError('--extender', 'or --kube is required to run the agent');
+    throw startError('--extender', 'or --kube is required to run the agent');
   }
   let metricsServer: MetricsServer | null = null;
   if (config.metricsListen !== null) {
@@ -83,7 +79,7 @@ export async function launchAgent(config: AgentConfig, deps: AgentDeps, paths?: 
       metricsServer = await startMetricsServer(config.metricsListen, metrics.registry);
     } catch (err) {
       await parts.close();
-      throw new AgentStartError('--metrics-listen', `cannot listen: ${errorMessage(err)}`, err);
+      throw startError('--metrics-listen', `cannot listen: ${errorMessage(err)}`, err);
     }
   }
   const sender = new LatestWinsSender({
@@ -155,6 +151,7 @@ function recordOutcome(o: PublishOutcome, deps: AgentDeps, metrics: AgentMetrics
   } else {
     deps.log.warn(
       {
+        code: isBerthError(o.error) ? o.error.code : null,
         sequence: o.report.agent.sequence,
         attempt: o.attempt,
         retryInMs: o.retryInMs === undefined ? null : Math.round(o.retryInMs),

@@ -142,7 +142,13 @@ export async function runExtenderCommand(argv: readonly string[]): Promise<numbe
   }
   kube?.attach(running.deps.store, running.deps.metrics.registry, componentLogger(log, 'extender'));
   running.app.log.info({ url: running.url, prefix: config.prefix, kube: kube !== null }, 'berth extender listening');
-  const agent = config.localAgent ? await startLocalAgent(running, log) : null;
+  let agent: { stop(): Promise<void> } | null = null;
+  try {
+    agent = config.localAgent ? await startLocalAgent(running, log) : null;
+  } catch (e) {
+    await running.close(); // the listener would keep the process alive; the caller reports the error
+    throw e;
+  }
   closeWithGrace({ delay: parsed.value.shutdownDelayMs + 15_000 }, async ({ signal, err }) => {
     if (err) running.app.log.error({ err }, 'shutting down after an error');
     else running.app.log.info({ signal }, 'shutting down');

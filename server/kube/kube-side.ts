@@ -13,6 +13,7 @@ import { informersReadiness, type InformerHealth } from '../../lib/cluster/infor
 import { reportFromObject, statusWrittenAtMs } from '../../lib/core/node-report-resource.ts';
 import type { ReportStore } from '../../lib/extender/report-store.ts';
 import { describeProblems } from '../../lib/core/check.ts';
+import { BerthError } from '../../lib/core/errors.ts';
 import type { ClusterView } from '../../lib/extender/ports.ts';
 import type { ReportAuthenticator } from '../../lib/extender/ports.ts';
 import { errorText, loadClientNode, loadKubeConfig, type K8s, type KubeConfig } from '../common/client-node.ts';
@@ -96,7 +97,7 @@ export async function createKubeSide(
     kc,
     informers: () => informers,
     attach(store, registry, log) {
-      if (informers.length > 0) throw new Error('the Kubernetes side is already attached');
+      if (informers.length > 0) throw new BerthError('BERTH_ERR_INTERNAL', 'the Kubernetes side is already attached');
       const metrics = registerKubeMetrics(registry, { informers: () => informers, state, now });
       const sinks: Record<ResourceName, InformerSink> = {
         storageclasses: {

@@ -7,7 +7,8 @@ import { writeFile, rename } from 'node:fs/promises';
 import { BearerTokenFile } from '../../../server/agent/bearer-token.ts';
 import { HttpReportPublisher } from '../../../server/agent/publish/http-publisher.ts';
 import { LatestWinsSender, type PublishOutcome } from '../../../server/agent/publish/latest-wins-sender.ts';
-import { PublishError } from '../../../server/agent/publish/publisher.ts';
+import { isPublishError } from '../../../server/agent/publish/publisher.ts';
+import type { BerthError } from '../../../lib/core/errors.ts';
 import { localServer, ManualClock, reportNumber, seededRandom, settle, waitFor } from '../../fixtures/agent/helpers.ts';
 
 const never = new AbortController().signal;
@@ -38,10 +39,10 @@ t.test('HttpReportPublisher: status handling', async (t) => {
       t.ok(c.ok, `${c.name}: resolved`);
     } catch (err) {
       t.notOk(c.ok, `${c.name}: rejected`);
-      t.ok(err instanceof PublishError);
-      t.match((err as PublishError).message, c.message ?? /./, `${c.name}: message`);
-      t.equal((err as PublishError).status, c.status);
-      t.equal((err as PublishError).code, c.code ?? null);
+      t.ok(isPublishError(err));
+      t.match((err as BerthError).message, c.message ?? /./, `${c.name}: message`);
+      t.equal((err as BerthError).upstream?.status, c.status);
+      t.equal((err as BerthError).upstream?.code, c.code ?? null);
     }
     const got = server.received[0];
     t.equal(got?.method, 'POST');
@@ -53,19 +54,24 @@ t.test('HttpReportPublisher: status handling', async (t) => {
   }
 });
 
-t.test('HttpReportPublisher: refused connection and timeout are PublishErrors', async (t) => {
+t.test('HttpReportPublisher: refused connection and timeout are publish errors (BERTH_ERR_PUBLISH)', async (t) => {
   const server = await localServer(() => {
     /* never answers */
   });
   const slow = new HttpReportPublisher({ extender: server.url, token: null, timeoutMs: 150 });
   await t.rejects(slow.publish(reportNumber(1), never), {
-    name: 'PublishError',
+    name: 'BerthError',
+    code: 'BERTH_ERR_PUBLISH',
     message: /POST \/v1\/reports: .*(timeout|aborted)/i,
   });
   const url = server.url;
   await server.close();
   const down = new HttpReportPublisher({ extender: url, token: null, timeoutMs: 1000 });
-  await t.rejects(down.publish(reportNumber(1), never), { name: 'PublishError', message: /ECONNREFUSED/ });
+  await t.rejects(down.publish(reportNumber(1), never), {
+    name: 'BerthError',
+    code: 'BERTH_ERR_PUBLISH',
+    message: /ECONNREFUSED/,
+  });
 });
 
 t.test('bearer token from a file, re-read when it changes', async (t) => {
