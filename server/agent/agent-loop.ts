@@ -76,6 +76,7 @@ export class AgentLoop {
     this.#lastOffered = report;
     this.#lastOfferedAt = now;
     this.#opts.sender.offer(report);
+    this.#opts.log.debug({ sequence: report.agent.sequence, reason }, 'report offered to the sender');
     return reason;
   }
 }

@@ -38,13 +38,15 @@ export interface StartOptions {
   readonly onClose?: () => Promise<void>;
   /** How often certificate files are checked for rotation. */
   readonly tlsReloadIntervalMs?: number;
+  /** The clock report freshness is judged by; tests move it instead of waiting out --report-ttl. */
+  readonly now?: () => number;
 }
 
 export async function startExtender(config: ExtenderConfig, opts: StartOptions = {}): Promise<RunningExtender> {
   let shuttingDown = false;
   const store = new ReportStore();
   const cluster = opts.cluster ?? standaloneCluster;
-  const now = (): number => Date.now();
+  const now = opts.now ?? ((): number => Date.now());
   const metrics = createExtenderMetrics({ rows: (t) => nodeRows(store, cluster, config.policy.reportTtlMs, t) }, now);
   const deps: AppDeps = {
     config,

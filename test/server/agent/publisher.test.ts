@@ -9,7 +9,8 @@ import { HttpReportPublisher } from '../../../server/agent/publish/http-publishe
 import { LatestWinsSender, type PublishOutcome } from '../../../server/agent/publish/latest-wins-sender.ts';
 import { isPublishError } from '../../../server/agent/publish/publisher.ts';
 import type { BerthError } from '../../../lib/core/errors.ts';
-import { localServer, ManualClock, reportNumber, seededRandom, settle, waitFor } from '../../fixtures/agent/helpers.ts';
+import { localServer, ManualClock, reportNumber, seededRandom, settle } from '../../fixtures/agent/helpers.ts';
+import { waitFor } from '../../helpers/wait.ts';
 
 const never = new AbortController().signal;
 
@@ -120,7 +121,7 @@ t.test('LatestWinsSender: retries with capped jittered backoff, and the retry ca
     onOutcome: (o) => outcomes.push(o),
   });
   sender.offer(reportNumber(1));
-  await waitFor(() => clock.waiting === 1, 5000, 'first backoff');
+  await waitFor(() => clock.waiting === 1, { timeoutMs: 5000, description: 'first backoff' });
   t.equal(server.received.length, 1, 'first attempt went out');
   sender.offer(reportNumber(2)); // newer state arrives while backing off
   sender.offer(reportNumber(3));
@@ -128,7 +129,7 @@ t.test('LatestWinsSender: retries with capped jittered backoff, and the retry ca
   t.equal(sender.pending?.agent.sequence, 3, 'only the newest waits');
   for (let i = 0; i < 3; i++) {
     await clock.advance(clock.sleeps[clock.sleeps.length - 1] ?? 0);
-    await waitFor(() => outcomes.length === i + 2, 5000, `attempt ${i + 2}`);
+    await waitFor(() => outcomes.length === i + 2, { timeoutMs: 5000, description: `attempt ${i + 2}` });
   }
   await sender.idle();
   const seqs = server.received.map((r) => (JSON.parse(r.body) as { agent: { sequence: number } }).agent.sequence);
@@ -186,7 +187,7 @@ t.test('LatestWinsSender: a report offered during a successful publish is sent r
     random: () => 0.5,
   });
   sender.offer(reportNumber(1));
-  await waitFor(() => server.received.length === 1, 5000, 'first request');
+  await waitFor(() => server.received.length === 1, { timeoutMs: 5000, description: 'first request' });
   sender.offer(reportNumber(2));
   release();
   await sender.idle();
@@ -212,7 +213,7 @@ t.test('LatestWinsSender.stop: ends the backoff and makes one final attempt with
     random: () => 0,
   });
   sender.offer(reportNumber(1));
-  await waitFor(() => clock.waiting === 1, 5000, 'backoff');
+  await waitFor(() => clock.waiting === 1, { timeoutMs: 5000, description: 'backoff' });
   sender.offer(reportNumber(2));
   up = true;
   const flushed = await sender.stop(2000);
@@ -250,7 +251,7 @@ t.test('LatestWinsSender.stop: gives up on a hung extender after the deadline', 
     onOutcome: (o) => outcomes.push(o),
   });
   sender.offer(reportNumber(1));
-  await waitFor(() => server.received.length === 1, 5000, 'request in flight');
+  await waitFor(() => server.received.length === 1, { timeoutMs: 5000, description: 'request in flight' });
   let settled = false;
   const stopping = sender.stop(3000).then((v) => {
     settled = true;

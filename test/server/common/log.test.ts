@@ -7,7 +7,7 @@ import { parseExtenderConfig } from '../../../lib/extender/config.ts';
 import { startAgent } from '../../../server/agent/start.ts';
 import { componentLogger, createLogger } from '../../../server/common/log.ts';
 import { startExtender } from '../../../server/extender/run.ts';
-import { waitFor } from '../../fixtures/agent/helpers.ts';
+import { waitFor } from '../../helpers/wait.ts';
 
 function capture(level: 'info' | 'warn' | 'debug') {
   const lines: Record<string, unknown>[] = [];
@@ -58,7 +58,10 @@ t.test('the extender and its in-process agent write one shape into one output', 
     args: ['--pool', 'root=mount:/', '--probe-listen', '127.0.0.1:0', '--no-probe'],
     log: componentLogger(c.log, 'agent'),
   });
-  await waitFor(() => c.lines.some((l) => l['msg'] === 'report published'), 10_000, 'a publish');
+  await waitFor(() => c.lines.some((l) => l['msg'] === 'report published'), {
+    timeoutMs: 10_000,
+    description: 'a publish',
+  });
   await agent.stop();
   await running.close();
   const byComponent = new Map<unknown, Record<string, unknown>[]>();
