@@ -8,11 +8,9 @@ import { OPTIONS } from '../lib/extender/config.ts';
 import { optionsMarkdown } from '../lib/core/options-text.ts';
 import { FLAG_TABLES } from '../scripts/flags-table.ts';
 import { ERRORS } from '../lib/core/errors.ts';
-import { ANNOTATIONS, NO_NEEDS } from '../lib/extender/needs.ts';
-import { NodeIds } from '../lib/extender/node-ids.ts';
-import { nodeView, type NodeView } from '../lib/extender/node-view.ts';
-import { evaluateNode, peerRefs } from '../lib/extender/verdict.ts';
-import { config, GiB, report } from './helpers/builders.ts';
+import { ANNOTATIONS } from '../lib/extender/needs.ts';
+import { evaluateNode } from '../lib/extender/verdict.ts';
+import { config, GiB, judgeContext, report, storeOf } from './helpers/builders.ts';
 
 const root = join(import.meta.dirname, '..');
 const readme = readFileSync(join(root, 'README.md'), 'utf8');
@@ -82,35 +80,23 @@ t.test('README scoring examples are what the code computes', async (t) => {
   const rows = tableRows(section(readme, 'scoring-examples'));
   t.ok(rows.length >= 5, `${rows.length} examples`);
   for (const [strategy = '', nvme = '', need = '', link = '', rtts = '', score = ''] of rows) {
-    const ids = new NodeIds();
     const [free, cap] = nvme === '–' ? [0, 0] : nvme.split('/').map((x) => Number(x.trim()));
     const [speed, load, bw] = link === '–' ? [] : link.split('/').map((x) => Number(x.trim()) * 1e9);
     const peers = rtts === '–' ? [] : rtts.split(',').map((x) => Number(x.trim()));
     const peerNames = peers.map((_, i) => `peer-${i}`);
-    const views = new Map<string, NodeView>();
     const r = report('n', {
       pools: nvme === '–' ? [] : [['nvme0', free ?? 0, cap ?? 0]],
       nics: speed === undefined ? [] : [{ name: 'eth0', speedBps: speed, rxBps: load ?? 0, txBps: 0 }],
       peers: peers.map((rtt, i) => [peerNames[i] ?? '', rtt] as const),
     });
-    views.set('n', nodeView(r, 0, ids));
-    for (const p of peerNames) views.set(p, nodeView(report(p), 0, ids));
-    const view = (x: string): NodeView | undefined => views.get(x);
+    const store = storeOf([r, ...peerNames.map((p) => report(p))]);
     const needs = {
-      ...NO_NEEDS,
       nvmeVolumes: Number(need) > 0 ? [Number(need) * GiB] : [],
       minBandwidthBps: bw ?? null,
       peers: peers.length > 0 ? { kind: 'controller' as const, namespace: 'default', uid: 'sts' } : null,
     };
     const policy = config({ 'capacity-strategy': strategy }).policy;
-    const v = evaluateNode('n', {
-      nowMs: 0,
-      policy,
-      needs,
-      view,
-      reserved: () => [],
-      peers: peerRefs(peerNames, view),
-    });
+    const v = evaluateNode('n', judgeContext(store, needs, { policy, peerNodes: peerNames }));
     t.equal(v.rejection, null, `${nvme} ${need} ${link} ${rtts}: passes`);
     t.equal(v.score, Number(score), `${strategy} ${nvme} need ${need} link ${link} rtts ${rtts} → ${score}`);
   }

@@ -88,6 +88,10 @@ export class ClusterState {
     return this.ledger.reserved(node);
   }
 
+  reservations(): ReadonlyMap<string, readonly number[]> {
+    return this.ledger.reservations();
+  }
+
   /**
    * kube-scheduler is judging the pod again (filter or prioritize): it has no placement yet, so whatever this
    * replica held for its last attempt is void, and left in place it would count against the pod itself.

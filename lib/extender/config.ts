@@ -153,6 +153,24 @@ export const OPTIONS = Object.freeze({
     help: "how long prioritize holds a pod's volumes on its best-scored nodes until its real placement is seen (a duration, 0 turns it off; with --kube)",
     rule: rules.duration(0),
   },
+  'requeue-rate': {
+    type: 'string',
+    default: '10',
+    help: 'most pods per second berth annotates (berth.io/requeue) so that kube-scheduler retries them when a node report brings the room they were turned away for; 0 turns it off (with --kube)',
+    rule: rules.number(0, 1000),
+  },
+  'requeue-pod-interval': {
+    type: 'string',
+    default: '30s',
+    help: 'after annotating a pod, berth does so again only once kube-scheduler has retried it, or after this long (a duration, with --kube)',
+    rule: rules.duration(1000),
+  },
+  'requeue-max-pods': {
+    type: 'string',
+    default: '2000',
+    help: 'most turned-away pods berth remembers for a retry; beyond it the one turned away longest ago is forgotten (with --kube)',
+    rule: rules.integer(1, 100_000),
+  },
   'push-auth': {
     type: 'string',
     default: 'none',
@@ -197,6 +215,8 @@ export interface KubeOptions {
   readonly provisionalTtlMs: number;
   readonly resyncPeriodMs: number;
   readonly watchdogTimeoutMs: number;
+  /** Retrying turned-away pods when room appears (lib/cluster/waiting-pods.ts); ratePerSecond 0: off. */
+  readonly requeue: { readonly ratePerSecond: number; readonly podIntervalMs: number; readonly maxPods: number };
 }
 
 export interface PushAuth {
@@ -292,6 +312,11 @@ function readKube(o: Reader): KubeOptions {
     provisionalTtlMs: o.get('provisional-ttl'),
     resyncPeriodMs: o.get('resync-period'),
     watchdogTimeoutMs: o.get('watchdog-timeout'),
+    requeue: {
+      ratePerSecond: o.get('requeue-rate'),
+      podIntervalMs: o.get('requeue-pod-interval'),
+      maxPods: o.get('requeue-max-pods'),
+    },
   };
 }
 

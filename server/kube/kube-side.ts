@@ -22,6 +22,7 @@ import { registerKubeMetrics } from './metrics.ts';
 import { resourceDefs, type ResourceName } from './resources.ts';
 import { SupervisedInformer, type InformerSink } from './supervised-informer.ts';
 import { PUSH_AUDIENCE, tokenReviewAuthenticator, type ReviewResult } from './token-review.ts';
+import { createRequeuer, type Requeuer } from './requeue.ts';
 
 /** Without NTP gone badly wrong, agent and extender clocks agree to well under this (lib/cluster/ledger.ts). */
 const CLOCK_SKEW_MS = 1_000;
@@ -60,16 +61,18 @@ export async function createKubeSide(
   });
   let informers: SupervisedInformer[] = [];
   let expiry: NodeJS.Timeout | null = null;
+  let requeue: Requeuer | null = null;
   const healths = (): Map<string, InformerHealth> => new Map(informers.map((i) => [i.resource, i.health]));
   const cluster: ClusterView = {
     claimVolumes: (pod) => state.claimVolumes(pod),
     peerNodes: (rule, pod) => state.peerNodes(rule, pod),
-    reserved: (node) => state.reserved(node),
+    reservations: () => state.reservations(),
     scored: (pod, needs, scores) => {
       state.scored(pod, needs.nvmeVolumes, scores, now());
     },
     filtered: (pod, needs, passed) => {
       state.filtered(pod, needs.nvmeVolumes, passed, now());
+      requeue?.filtered(pod, needs, passed);
     },
     attempt: (pod) => {
       state.attempt(pod);
@@ -99,6 +102,12 @@ export async function createKubeSide(
     attach(store, registry, log) {
       if (informers.length > 0) throw new BerthError('BERTH_ERR_INTERNAL', 'the Kubernetes side is already attached');
       const metrics = registerKubeMetrics(registry, { informers: () => informers, state, now });
+      const { policy } = config;
+      // The informers and the requeuer log through a callback; it writes into the one logger.
+      const logTo = (level: 'info' | 'warn', msg: string, fields: Record<string, unknown>): void => {
+        log[level](fields, msg);
+      };
+      requeue = createRequeuer({ k8s, kc, policy, limits: kube.requeue, store, state, registry, log: logTo, now });
       const sinks: Record<ResourceName, InformerSink> = {
         storageclasses: {
           upsert: (o) => {
@@ -119,9 +128,11 @@ export async function createKubeSide(
         pods: {
           upsert: (o, initial) => {
             state.pod(o, now(), initial);
+            requeue?.podEvent(o, false);
           },
           remove: (o) => {
             state.podGone(o);
+            requeue?.podEvent(o, true);
           },
         },
         nodereports: {
@@ -140,8 +151,11 @@ export async function createKubeSide(
             // must not make an old report look new (lib/core/node-report-resource.ts).
             const written = statusWrittenAtMs(o);
             const receivedAt = written === null ? now() : Math.min(now(), written);
-            if (store.ingest(parsed.value, receivedAt) === 'accepted')
+            const before = store.get(parsed.value.node);
+            if (store.ingest(parsed.value, receivedAt) === 'accepted') {
               state.reportArrived(parsed.value.node, parsed.value.takenAt);
+              requeue?.reportAccepted(parsed.value.node, before);
+            }
           },
           remove: (o) => {
             if (o.metadata?.name !== undefined) store.remove(o.metadata.name);
@@ -161,9 +175,7 @@ export async function createKubeSide(
             resyncPeriodMs: kube.resyncPeriodMs,
             now,
             random,
-            log: (level, msg, fields) => {
-              log[level](fields, msg);
-            },
+            log: logTo,
           }),
       );
       for (const i of informers) i.start();
@@ -174,6 +186,7 @@ export async function createKubeSide(
     },
     async close() {
       if (expiry !== null) clearInterval(expiry);
+      await requeue?.close();
       await Promise.all(informers.map((i) => i.stop()));
     },
   };
