@@ -11,8 +11,12 @@ var major = Number(process.versions.node.split('.')[0]);
 
 if (major < REQUIRED_MAJOR) {
   process.stderr.write(
-    'berth needs Node ' + REQUIRED_MAJOR + ' or later, and this is Node ' + process.versions.node +
-      ". From a checkout, run 'npx berth ...' or 'npm start': they use the Node " + REQUIRED_MAJOR +
+    'berth needs Node ' +
+      REQUIRED_MAJOR +
+      ' or later, and this is Node ' +
+      process.versions.node +
+      ". From a checkout, run 'npx berth ...' or 'npm start': they use the Node " +
+      REQUIRED_MAJOR +
       " that 'npm ci' installs in node_modules/.bin.\n",
   );
   process.exitCode = 1;

@@ -15,7 +15,11 @@ var REQUIRED_MAJOR = 24;
 
 /** The numeric parts of a version or partial version ("20", "20.x", "v22.19.0"); null parts are wildcards. */
 function parts(text) {
-  var p = String(text).trim().replace(/^[v=]+/, '').split('-')[0].split('.');
+  var p = String(text)
+    .trim()
+    .replace(/^[v=]+/, '')
+    .split('-')[0]
+    .split('.');
   var out = [];
   for (var i = 0; i < 3; i++) {
     var x = p[i];
@@ -49,7 +53,8 @@ function comparatorHolds(v, comparator) {
   if (op === '<') return compare(v, b[0]) < 0;
   if (op === '<=') return b[1] === null ? true : compare(v, b[1]) < 0;
   if (op === '^') {
-    var cap = p[0] !== 0 || p[1] === null ? [b[0][0] + 1, 0, 0] : p[1] !== 0 || p[2] === null ? [0, b[0][1] + 1, 0] : b[1];
+    var cap =
+      p[0] !== 0 || p[1] === null ? [b[0][0] + 1, 0, 0] : p[1] !== 0 || p[2] === null ? [0, b[0][1] + 1, 0] : b[1];
     return compare(v, b[0]) >= 0 && compare(v, cap) < 0;
   }
   if (op === '~') {
@@ -106,8 +111,13 @@ function main() {
   var major = Number(process.versions.node.split('.')[0]);
   if (major < REQUIRED_MAJOR) {
     console.error(
-      'berth needs Node ' + REQUIRED_MAJOR + ' or later, but npm ran Node ' + process.versions.node +
-        ". Run 'npm ci' (without --ignore-scripts) so node_modules/.bin/node is Node " + REQUIRED_MAJOR + '.',
+      'berth needs Node ' +
+        REQUIRED_MAJOR +
+        ' or later, but npm ran Node ' +
+        process.versions.node +
+        ". Run 'npm ci' (without --ignore-scripts) so node_modules/.bin/node is Node " +
+        REQUIRED_MAJOR +
+        '.',
     );
     return 1;
   }
@@ -116,8 +126,15 @@ function main() {
   for (var i = 0; i < problems.length; i++) {
     var p = problems[i];
     console.error(
-      'berth: ' + p.name + '@' + p.version + ' requires Node ' + p.required + ', and the project runs on Node ' +
-        process.versions.node + ' (node_modules/.bin/node).',
+      'berth: ' +
+        p.name +
+        '@' +
+        p.version +
+        ' requires Node ' +
+        p.required +
+        ', and the project runs on Node ' +
+        process.versions.node +
+        ' (node_modules/.bin/node).',
     );
   }
   return problems.length === 0 ? 0 : 1;
