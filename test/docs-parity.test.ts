@@ -5,6 +5,8 @@ import t from 'tap';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { OPTIONS } from '../lib/extender/config.ts';
+import { optionsMarkdown } from '../lib/core/options-text.ts';
+import { FLAG_TABLES } from '../scripts/flags-table.ts';
 import { ERRORS } from '../lib/core/errors.ts';
 import { ANNOTATIONS } from '../lib/extender/needs.ts';
 import { evaluateNode } from '../lib/extender/verdict.ts';
@@ -16,7 +18,7 @@ const readme = readFileSync(join(root, 'README.md'), 'utf8');
 function section(text: string, name: string): string {
   const start = text.indexOf(`<!-- ${name}:start -->`);
   const end = text.indexOf(`<!-- ${name}:end -->`);
-  if (start < 0 || end < start) throw new Error(`README.md has no ${name} section`);
+  if (start < 0 || end < start) throw new Error(`no ${name} section`);
   return text.slice(start, end);
 }
 
@@ -36,14 +38,26 @@ function tableRows(text: string): string[][] {
 t.test('README flag table matches the options table, both ways, with defaults', async (t) => {
   const rows = tableRows(section(readme, 'extender-flags'));
   const documented = new Map(
-    rows.map(([flag = '', def = '']) => [flag.replaceAll('`', '').replace(/^--/, ''), def.replaceAll('`', '')]),
+    rows.map(([flag = '', def = '']) => [/^`--([a-z-]+)`/.exec(flag)?.[1] ?? flag, def.replaceAll('`', '')]),
   );
   for (const [name, spec] of Object.entries(OPTIONS)) {
     t.ok(documented.has(name), `--${name} is documented`);
     t.equal(documented.get(name), spec.default === '' ? '' : String(spec.default), `--${name} default`);
   }
-  for (const name of documented.keys()) t.ok(name in OPTIONS, `README's --${name} exists`);
+  // --help is the parser's own flag (server/common/options.ts), in every command.
+  for (const name of documented.keys()) t.ok(name in OPTIONS || name === 'help', `README's --${name} exists`);
 });
+
+t.test(
+  'every flag table is the one generated from its options table (node scripts/flags-table.ts --write)',
+  async (t) => {
+    for (const { command, file, marker, table } of FLAG_TABLES) {
+      const text = readFileSync(join(root, file), 'utf8');
+      const body = section(text, marker).replace(`<!-- ${marker}:start -->\n`, '');
+      t.equal(body, optionsMarkdown(table), `${file}: berth ${command}`);
+    }
+  },
+);
 
 t.test('every annotation is documented', async (t) => {
   for (const key of Object.values(ANNOTATIONS)) t.match(readme, `\`${key}\``, key);
@@ -52,9 +66,13 @@ t.test('every annotation is documented', async (t) => {
 t.test('docs/errors.md lists exactly the error table, with statuses', async (t) => {
   const doc = readFileSync(join(root, 'docs/errors.md'), 'utf8');
   const rows = tableRows(doc).filter(([code]) => code?.startsWith('`BERTH_ERR_'));
-  const documented = new Map(rows.map(([code = '', status = '']) => [code.replaceAll('`', ''), Number(status)]));
+  // "—": never an HTTP answer (the agent's and the commands' own failures).
+  const documented = new Map(
+    rows.map(([code = '', status = '']) => [code.replaceAll('`', ''), status === '—' ? null : Number(status)]),
+  );
   for (const [code, entry] of Object.entries(ERRORS))
-    t.equal(documented.get(code), entry.status, `${code} → ${entry.status}`);
+    t.equal(documented.get(code), entry.status, `${code} → ${String(entry.status)}`);
+  for (const code of documented.keys()) t.ok(code in ERRORS, `documented ${code} is in lib/core/errors.ts`);
   t.equal(documented.size, Object.keys(ERRORS).length, 'no error documented that the code does not have');
 });
 

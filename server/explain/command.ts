@@ -5,19 +5,16 @@
  * any policy flag given here on top; the same flag table and parser as `berth extender`.
  */
 import { describeProblems } from '../../lib/core/check.ts';
-import {
-  OPTIONS,
-  parseExtenderConfig,
-  type ExtenderConfig,
-  type OptionSpec,
-  type RawOptions,
-} from '../../lib/extender/config.ts';
+import type { OptionTable, RawFlags } from '../../lib/core/options.ts';
+import { optionsHelp } from '../../lib/core/options-text.ts';
+import { OPTIONS, parseExtenderConfig, type ExtenderConfig, type RawOptions } from '../../lib/extender/config.ts';
 import type { Policy } from '../../lib/extender/verdict.ts';
 import { errorText, loadClientNode, loadKubeConfig, type KubeConfig } from '../common/client-node.ts';
-import { helpText, parseFlags } from '../common/options.ts';
+import { parseFlags } from '../common/options.ts';
 import { judge } from './engine.ts';
 import { explainOutput, renderJson, renderText } from './format.ts';
-import { ExplainError, readCluster, type Read } from './read.ts';
+import { isBerthError } from '../../lib/core/errors.ts';
+import { readCluster, type Read } from './read.ts';
 
 /** `berth extender` flags that change a verdict: given here, they override the extender Deployment's. */
 const POLICY_FLAGS = [
@@ -33,7 +30,7 @@ const POLICY_FLAGS = [
   'reservation-ttl',
 ] as const;
 
-export const EXPLAIN_OPTIONS: Readonly<Record<string, OptionSpec>> = Object.freeze({
+export const EXPLAIN_OPTIONS: OptionTable = Object.freeze({
   output: { type: 'string', default: 'text', help: 'text, or json for scripts (-o json)' },
   namespace: { type: 'string', default: '', help: "the pod's namespace when not given as NAMESPACE/NAME (-n)" },
   kubeconfig: {
@@ -113,8 +110,8 @@ export async function runExplainCommand(argv: readonly string[]): Promise<number
   const parsed = parseFlags(flags, EXPLAIN_OPTIONS);
   if (!parsed.ok) return fail(`${parsed.message}\nRun 'berth explain --help' for the flags.`, 2);
   if (parsed.help) {
-    const table = helpText('explain', '', EXPLAIN_OPTIONS).split('\n').slice(4).join('\n');
-    process.stdout.write(`${USAGE}\n\n${table}\n`);
+    const table = optionsHelp('explain', '', EXPLAIN_OPTIONS).split('\n').slice(4).join('\n');
+    process.stdout.write(`${USAGE}\n\n${table}`);
     return 0;
   }
   const v = parsed.values;
@@ -148,7 +145,7 @@ export async function runExplainCommand(argv: readonly string[]): Promise<number
       extender: extenderRef === '' ? null : { namespace: ens, name: ename },
     });
   } catch (err) {
-    return fail(err instanceof ExplainError ? err.message : errorText(err), 1);
+    return fail(isBerthError(err) ? err.message : errorText(err), 1);
   }
   const config = configFor(read, v, extenderRef);
   if (typeof config === 'string') return fail(config, 2);
@@ -158,18 +155,23 @@ export async function runExplainCommand(argv: readonly string[]): Promise<number
   return 0;
 }
 
-function pickPolicy(from: Readonly<Record<string, string | boolean>>): RawOptions {
-  return Object.fromEntries(POLICY_FLAGS.filter((f) => from[f] !== undefined).map((f) => [f, from[f]]));
+function pickPolicy(from: RawFlags): RawOptions {
+  const picked: Record<string, string | boolean> = {};
+  for (const f of POLICY_FLAGS) {
+    const v = from[f];
+    if (typeof v === 'string' || typeof v === 'boolean') picked[f] = v;
+  }
+  return picked;
 }
 
 /** The extender Deployment's policy flags, with the ones given on the command line on top. */
 function configFor(
   read: Read,
-  given: Readonly<Record<string, string | boolean>>,
+  given: RawFlags,
   extenderRef: string,
 ): { config: ExtenderConfig; policy: Policy & { source: string }; warnings: string[] } | string {
   const warnings = [...read.warnings];
-  let theirs: Readonly<Record<string, string | boolean>> = {};
+  let theirs: RawFlags = {};
   if (read.extenderArgs !== null) {
     const parsed = parseFlags(read.extenderArgs, OPTIONS);
     if (parsed.ok) theirs = parsed.values;

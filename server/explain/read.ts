@@ -5,6 +5,7 @@
  * else that cannot be read (RBAC, a missing CRD) becomes a warning saying what the answer lacks because of it.
  * Needs only the read rights of manifests/rbac/explain.yaml.
  */
+import { BerthError } from '../../lib/core/errors.ts';
 import { NODE_REPORT_GROUP, NODE_REPORT_PLURAL, NODE_REPORT_VERSION } from '../../lib/core/node-report-resource.ts';
 import { errorText, type K8s, type KubeConfig } from '../common/client-node.ts';
 import { withTimeout } from '../common/with-timeout.ts';
@@ -12,8 +13,6 @@ import type { ClusterSnapshot } from './engine.ts';
 
 const PAGE = 500;
 const CALL_TIMEOUT_MS = 30_000;
-
-export class ExplainError extends Error {}
 
 export interface Read {
   readonly snapshot: ClusterSnapshot;
@@ -90,7 +89,7 @@ export async function readCluster(k8s: K8s, kc: KubeConfig, o: ReadOptions): Pro
       'reading the pod',
     )) as unknown as Record<string, unknown>;
   } catch (err) {
-    throw new ExplainError(`cannot read pod ${o.namespace}/${o.name}: ${why(err)}`);
+    throw new BerthError('BERTH_ERR_API', `cannot read pod ${o.namespace}/${o.name}: ${why(err)}`);
   }
   const optional = async <T>(what: string, consequence: string, read: () => Promise<T>, fallback: T): Promise<T> => {
     try {

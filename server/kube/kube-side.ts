@@ -13,11 +13,13 @@ import { informersReadiness, type InformerHealth } from '../../lib/cluster/infor
 import { reportFromObject, statusWrittenAtMs } from '../../lib/core/node-report-resource.ts';
 import type { ReportStore } from '../../lib/extender/report-store.ts';
 import { describeProblems } from '../../lib/core/check.ts';
+import { BerthError } from '../../lib/core/errors.ts';
 import type { ClusterView } from '../../lib/extender/ports.ts';
 import type { ReportAuthenticator } from '../../lib/extender/ports.ts';
 import type { ClaimSource } from '../../lib/cluster/routing.ts';
 import { apiClaimSource } from './claim-source.ts';
 import { errorText, loadClientNode, loadKubeConfig, type K8s, type KubeConfig } from '../common/client-node.ts';
+import type { Logger } from '../common/log.ts';
 import { registerKubeMetrics } from './metrics.ts';
 import { resourceDefs, type ResourceName } from './resources.ts';
 import { SupervisedInformer, type InformerSink } from './supervised-informer.ts';
@@ -28,8 +30,6 @@ import { createRequeuer, type Requeuer } from './requeue.ts';
 const CLOCK_SKEW_MS = 1_000;
 const EXPIRE_EVERY_MS = 1_000;
 
-export type KubeLog = (level: 'info' | 'warn', msg: string, fields: Record<string, unknown>) => void;
-
 export interface KubeSide {
   readonly cluster: ClusterView;
   readonly authenticateReport: ReportAuthenticator | null;
@@ -39,7 +39,7 @@ export interface KubeSide {
   readonly kc: KubeConfig;
   informers(): readonly SupervisedInformer[];
   /** Starts the informers, feeding `store`; registers the metrics on `registry`. */
-  attach(store: ReportStore, registry: Registry, log: KubeLog): void;
+  attach(store: ReportStore, registry: Registry, log: Logger): void;
   close(): Promise<void>;
 }
 
@@ -105,10 +105,14 @@ export async function createKubeSide(
     kc,
     informers: () => informers,
     attach(store, registry, log) {
-      if (informers.length > 0) throw new Error('the Kubernetes side is already attached');
+      if (informers.length > 0) throw new BerthError('BERTH_ERR_INTERNAL', 'the Kubernetes side is already attached');
       const metrics = registerKubeMetrics(registry, { informers: () => informers, state, now });
       const { policy } = config;
-      requeue = createRequeuer({ k8s, kc, policy, limits: kube.requeue, store, state, registry, log, now });
+      // The informers and the requeuer log through a callback; it writes into the one logger.
+      const logTo = (level: 'info' | 'warn', msg: string, fields: Record<string, unknown>): void => {
+        log[level](fields, msg);
+      };
+      requeue = createRequeuer({ k8s, kc, policy, limits: kube.requeue, store, state, registry, log: logTo, now });
       const sinks: Record<ResourceName, InformerSink> = {
         storageclasses: {
           upsert: (o) => {
@@ -141,10 +145,10 @@ export async function createKubeSide(
             const parsed = reportFromObject(o);
             if (!parsed.ok) {
               metrics.invalidReports.inc();
-              log('warn', 'ignoring an invalid NodeReport', {
-                name: o.metadata?.name ?? null,
-                problems: describeProblems(parsed.problems.slice(0, 10)),
-              });
+              log.warn(
+                { name: o.metadata?.name ?? null, problems: describeProblems(parsed.problems.slice(0, 10)) },
+                'ignoring an invalid NodeReport',
+              );
               return;
             }
             if (parsed.value === null) return;
@@ -176,7 +180,7 @@ export async function createKubeSide(
             resyncPeriodMs: kube.resyncPeriodMs,
             now,
             random,
-            log,
+            log: logTo,
           }),
       );
       for (const i of informers) i.start();

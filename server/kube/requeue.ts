@@ -18,6 +18,7 @@ import {
 } from '../../lib/cluster/waiting-pods.ts';
 import type { EngineView } from '../../lib/cluster/room.ts';
 import { isRecord } from '../../lib/core/check.ts';
+import { BerthError } from '../../lib/core/errors.ts';
 import type { Needs } from '../../lib/extender/needs.ts';
 import type { NodeView } from '../../lib/extender/node-view.ts';
 import type { PodFacts } from '../../lib/extender/pod.ts';
@@ -58,7 +59,7 @@ export function apiPatcher(k8s: K8s, kc: KubeConfig): PodPatcher {
   const core = kc.makeApiClient(k8s.CoreV1Api);
   const merge = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch);
   const header = merge.middleware?.[0];
-  if (header === undefined) throw new Error('client-node gave no header middleware');
+  if (header === undefined) throw new BerthError('BERTH_ERR_INTERNAL', 'client-node gave no header middleware');
   const options = {
     ...merge,
     middleware: [

@@ -9,7 +9,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { validateAgentConfig } from '../../lib/agent/config.ts';
 import { OPTIONS, parseExtenderConfig, type ExtenderConfig } from '../../lib/extender/config.ts';
-import { parseAgentFlags } from '../../server/agent/flags.ts';
+import { AGENT_OPTIONS } from '../../lib/agent/options.ts';
 import { parseFlags } from '../../server/common/options.ts';
 import { CHART, helm, helmGate, renderChart } from '../helpers/manifests/helm.ts';
 import {
@@ -156,8 +156,13 @@ else {
     const ds = find(full, 'DaemonSet', 'berth-agent');
     const [command, ...agentArgs] = args(ds);
     t.equal(command, 'agent');
+    const agentFlags = parseFlags(
+      agentArgs.map((a) => a.replaceAll('$(POD_IP)', '10.1.2.3')),
+      AGENT_OPTIONS,
+    );
+    if (!agentFlags.ok) throw new Error(agentFlags.message);
     const checked = validateAgentConfig({
-      flags: parseAgentFlags(agentArgs.map((a) => a.replaceAll('$(POD_IP)', '10.1.2.3'))),
+      flags: agentFlags.values,
       env: { NODE_NAME: 'n1' },
       hostname: 'ignored',
     });
