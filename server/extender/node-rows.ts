@@ -4,9 +4,10 @@ import type { NodeRow } from '../http/metrics.ts';
 
 /** One row per node for a scrape (totals and top-N gauges), read straight from the store's views. */
 export function* nodeRows(store: ReportStore, cluster: ClusterView, ttlMs: number, nowMs: number): Generator<NodeRow> {
+  const reservations = cluster.reservations();
   for (const v of store.views()) {
     let reserved = 0;
-    for (const b of cluster.reserved(v.node)) reserved += b;
+    for (const b of reservations.get(v.node) ?? []) reserved += b;
     const speed = v.link?.speedBps ?? null;
     yield {
       node: v.node,

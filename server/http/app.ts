@@ -3,9 +3,15 @@
  * Server timeouts follow kube-scheduler's client: Go keeps idle connections 90 s, so keep-alive must outlast it
  * or a POST can race a server-side close and count as a failed extender call (docs/protocol.md).
  */
-import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, {
+  LogController,
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyServerOptions,
+} from 'fastify';
 import type { SecureContextOptions } from 'node:tls';
 import type { AppDeps } from './deps.ts';
+import { admissionRoutes } from './admission.ts';
 import { installErrorHandling } from './errors.ts';
 import { explainRoutes } from './explain.ts';
 import { filterRoute } from './filter.ts';
@@ -17,6 +23,8 @@ import { ScoreMemo } from '../../lib/extender/score-memo.ts';
 
 export interface BuildOptions {
   readonly logger?: FastifyServerOptions['logger'];
+  /** The process's logger (server/common/log.ts); takes the place of `logger`. */
+  readonly loggerInstance?: FastifyBaseLogger;
   /** TLS material; with `ca`, clients must present a certificate signed by it. */
   readonly tls?: SecureContextOptions & { readonly requireClientCert: boolean };
   /** Only probes and /metrics: the plain-HTTP side port. */
@@ -25,7 +33,7 @@ export interface BuildOptions {
 
 function serverOptions(deps: AppDeps, opts: BuildOptions) {
   return {
-    logger: opts.logger ?? false,
+    ...(opts.loggerInstance ? { loggerInstance: opts.loggerInstance } : { logger: opts.logger ?? false }),
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: deps.config.bodyLimitBytes,
     keepAliveTimeout: 120_000,
@@ -63,5 +71,6 @@ export function buildApp(deps: AppDeps, opts: BuildOptions = {}): FastifyInstanc
   prioritizeRoute(app, deps, memo);
   explainRoutes(app, deps);
   reportRoutes(app, deps);
+  admissionRoutes(app, deps);
   return app;
 }

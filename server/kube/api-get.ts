@@ -10,22 +10,25 @@
 import { createHash } from 'node:crypto';
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest, type RequestOptions } from 'node:https';
+import { BerthError, isBerthError } from '../../lib/core/errors.ts';
 import type { KubeConfig } from '../common/client-node.ts';
 import { ProtoReader, hasMagic, status as protoStatus, unwrap } from './proto-wire.ts';
 
 export const PROTOBUF = 'application/vnd.kubernetes.protobuf';
 
-/** An answer from the API server that is not a 200, or a watch ERROR event; code is the HTTP-like status code. */
-export class ApiError extends Error {
-  override readonly name = 'ApiError';
-  readonly code: number;
-  readonly reason: string;
+/**
+ * An answer from the API server that is not a 200, or a watch ERROR event: its status code and reason go in the
+ * error's `upstream`, where apiStatus() reads them back.
+ */
+export function apiError(status: number, reason: string, message: string): BerthError {
+  return new BerthError('BERTH_ERR_API', `API server answered ${String(status)} ${reason}: ${message}`, {
+    upstream: { status, code: reason },
+  });
+}
 
-  constructor(code: number, reason: string, message: string) {
-    super(`${reason}: ${message}`);
-    this.code = code;
-    this.reason = reason;
-  }
+/** The API server's status code behind an error, when it is one of apiError's. */
+export function apiStatus(err: unknown): number | null {
+  return isBerthError(err) ? (err.upstream?.status ?? null) : null;
 }
 
 const MAX_ERROR_BODY = 64 * 1024;
@@ -40,7 +43,7 @@ export class ApiClient {
 
   /**
    * GET `path?query`; resolves once the response headers are in, with the body still streaming. Rejects with an
-   * ApiError for a non-200 answer (its Status decoded), or when `signal` aborts.
+   * apiError for a non-200 answer (its Status decoded), or when `signal` aborts.
    */
   async get(
     path: string,
@@ -49,7 +52,7 @@ export class ApiClient {
     signal: AbortSignal,
   ): Promise<IncomingMessage> {
     const cluster = this.#kc.getCurrentCluster();
-    if (cluster === null) throw new Error('no current cluster in the kubeconfig');
+    if (cluster === null) throw new BerthError('BERTH_ERR_CONFIG', 'no current cluster in the kubeconfig');
     const url = new URL(cluster.server.replace(/\/+$/, '') + path);
     for (const [k, v] of Object.entries(query)) url.searchParams.set(k, v);
     const opts: RequestOptions = {};
@@ -112,7 +115,7 @@ function identity(protocol: string, tls: Record<string, unknown>): string {
 }
 
 /** The Status in an error answer (JSON or protobuf), or the HTTP status line when there is none. */
-async function errorFrom(res: IncomingMessage): Promise<ApiError> {
+async function errorFrom(res: IncomingMessage): Promise<BerthError> {
   const code = res.statusCode ?? 0;
   const chunks: Buffer[] = [];
   let size = 0;
@@ -121,17 +124,17 @@ async function errorFrom(res: IncomingMessage): Promise<ApiError> {
     size += chunk.length;
   }
   const body = Buffer.concat(chunks).subarray(0, MAX_ERROR_BODY);
-  const fallback = new ApiError(code, res.statusMessage ?? 'error', `HTTP ${String(code)}`);
+  const fallback = apiError(code, res.statusMessage ?? 'error', `HTTP ${String(code)}`);
   try {
     if (hasMagic(body)) {
       const s = protoStatus(new ProtoReader(unwrap(body).raw));
-      return new ApiError(s.code || code, s.reason, s.message);
+      return apiError(s.code || code, s.reason, s.message);
     }
     const json = JSON.parse(body.toString('utf8')) as { code?: unknown; reason?: unknown; message?: unknown };
-    return new ApiError(
+    return apiError(
       typeof json.code === 'number' ? json.code : code,
-      typeof json.reason === 'string' ? json.reason : fallback.reason,
-      typeof json.message === 'string' ? json.message : fallback.message,
+      typeof json.reason === 'string' ? json.reason : (res.statusMessage ?? 'error'),
+      typeof json.message === 'string' ? json.message : `HTTP ${String(code)}`,
     );
   } catch {
     return fallback;

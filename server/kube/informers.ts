@@ -5,7 +5,8 @@
  */
 import type { ClusterState } from '../../lib/cluster/cluster-state.ts';
 import { describeProblems } from '../../lib/core/check.ts';
-import { Interner, PodProjector } from '../../lib/extender/pod.ts';
+import { Interner, PodProjector, type PodRecord } from '../../lib/extender/pod.ts';
+import type { NodeView } from '../../lib/extender/node-view.ts';
 import type { ReportStore } from '../../lib/extender/report-store.ts';
 import type { ApiClient } from './api-get.ts';
 import { claimCodec, classCodec, podCodec, reportCodec, type ReportArrival } from './resources.ts';
@@ -26,6 +27,10 @@ export interface InformerOptions {
   readonly log: InformerLog;
   /** Called for each NodeReport whose status fails validation (after it is logged). */
   readonly invalidReport: () => void;
+  /** After a pod's projection reached the cluster state (`pod` null: a relist found it gone, only its key known). */
+  readonly podEvent?: (key: string, pod: PodRecord | null, removed: boolean) => void;
+  /** After the store accepted a report; `before` is the node's view it replaced. */
+  readonly reportAccepted?: (node: string, before: NodeView | undefined) => void;
 }
 
 /** The NodeReport sink: the store holds the reports; the names seen are kept to reconcile relists. */
@@ -45,7 +50,10 @@ function reportSink(o: InformerOptions): InformerSink<ReportArrival> {
     // Freshness from when the API server took the write, never later than now: a relist or a restart must not
     // make an old report look new (lib/core/node-report-resource.ts).
     const receivedAt = r.writtenAtMs === null ? o.now() : Math.min(o.now(), r.writtenAtMs);
-    if (o.store.ingest(report, receivedAt) === 'accepted') o.state.reportArrived(report.node, report.takenAt);
+    const before = o.reportAccepted === undefined ? undefined : o.store.get(report.node);
+    if (o.store.ingest(report, receivedAt) !== 'accepted') return;
+    o.state.reportArrived(report.node, report.takenAt);
+    o.reportAccepted?.(report.node, before);
   };
   return {
     upsert: (key, r) => {
@@ -108,11 +116,13 @@ export function createInformers(o: InformerOptions): Informer[] {
       ...common,
       codec: podCodec(new PodProjector(intern)),
       sink: {
-        upsert: (_key, pod, initial) => {
+        upsert: (key, pod, initial) => {
           state.pod(pod, now(), initial);
+          o.podEvent?.(key, pod, false);
         },
         remove: (key, last) => {
           state.podGone(key, last);
+          o.podEvent?.(key, last, true);
         },
         keys: () => state.podKeys(),
         size: () => state.podCount,

@@ -4,8 +4,11 @@
  * parsed on its own, between which the caller can yield. One pass over the bytes, tracking only string and
  * nesting state: linear in the input. Top-level "metadata" is kept (bounded) for resourceVersion and continue.
  */
-export class JsonListError extends Error {
-  override readonly name = 'JsonListError';
+import { BerthError } from '../../lib/core/errors.ts';
+
+/** Malformed or oversized JSON from the API server. */
+export function jsonListError(detail: string): BerthError {
+  return new BerthError('BERTH_ERR_API', `JSON from the API server: ${detail}`);
 }
 
 const QUOTE = 0x22;
@@ -66,7 +69,7 @@ export class JsonListSplitter {
       } else if (c === OPEN_OBJ || c === OPEN_ARR) {
         depth++;
         if (depth === 1) {
-          if (c !== OPEN_OBJ) throw new JsonListError('a list body must be a JSON object');
+          if (c !== OPEN_OBJ) throw jsonListError('a list body must be a JSON object');
           this.#expectKey = true;
         } else if (depth === 2 && c === OPEN_ARR && this.#key === 'items') this.#items = true;
         else if ((depth === 2 && c === OPEN_OBJ && this.#key === 'metadata') || (depth === 3 && this.#items)) {
@@ -75,7 +78,7 @@ export class JsonListSplitter {
         }
       } else if (c === CLOSE_OBJ || c === CLOSE_ARR) {
         depth--;
-        if (depth < 0) throw new JsonListError('unbalanced brackets');
+        if (depth < 0) throw jsonListError('unbalanced brackets');
         if (depth === 2 && this.#capture === 'item') out.push(this.#finish(chunk, captureFrom, i + 1));
         else if (depth === 1 && this.#capture === 'metadata') this.#metadata = this.#finish(chunk, captureFrom, i + 1);
         else if (depth === 1 && this.#items) this.#items = false;
@@ -93,7 +96,7 @@ export class JsonListSplitter {
 
   /** The list's top-level metadata, parsed; throws if the body did not end as a complete object. */
   end(): { resourceVersion: string; continue: string; remainingItemCount: number | null } {
-    if (!this.#ended || this.#inString) throw new JsonListError('the list body ended early');
+    if (!this.#ended || this.#inString) throw jsonListError('the list body ended early');
     const meta =
       this.#metadata === null ? {} : (JSON.parse(this.#metadata.toString('utf8')) as Record<string, unknown>);
     const text = (k: string): string => (typeof meta[k] === 'string' ? meta[k] : '');
@@ -124,7 +127,7 @@ export class JsonListSplitter {
   #keep(piece: Buffer): void {
     this.#captured += piece.length;
     const max = this.#capture === 'metadata' ? MAX_METADATA_BYTES : this.#maxItemBytes;
-    if (this.#captured > max) throw new JsonListError(`a list ${this.#capture ?? 'item'} is larger than ${max} bytes`);
+    if (this.#captured > max) throw jsonListError(`a list ${this.#capture ?? 'item'} is larger than ${max} bytes`);
     this.#pieces.push(piece);
   }
 
@@ -155,7 +158,7 @@ export class LineSplitter {
       if (nl < 0) break;
       const piece = chunk.subarray(from, nl);
       if (this.#pending + piece.length > this.#maxLineBytes)
-        throw new JsonListError(`a watch event is longer than ${this.#maxLineBytes} bytes`);
+        throw jsonListError(`a watch event is longer than ${this.#maxLineBytes} bytes`);
       const line = this.#pieces.length === 0 ? piece : Buffer.concat([...this.#pieces, piece]);
       this.#pieces = [];
       this.#pending = 0;
@@ -166,7 +169,7 @@ export class LineSplitter {
       const rest = chunk.subarray(from);
       this.#pending += rest.length;
       if (this.#pending > this.#maxLineBytes)
-        throw new JsonListError(`a watch event is longer than ${this.#maxLineBytes} bytes`);
+        throw jsonListError(`a watch event is longer than ${this.#maxLineBytes} bytes`);
       this.#pieces.push(rest);
     }
     return out;

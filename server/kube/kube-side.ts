@@ -11,29 +11,34 @@ import { ClusterState } from '../../lib/cluster/cluster-state.ts';
 import type { ExtenderConfig, KubeOptions } from '../../lib/extender/config.ts';
 import { informersReadiness, type InformerHealth } from '../../lib/cluster/informer-health.ts';
 import type { ReportStore } from '../../lib/extender/report-store.ts';
+import { BerthError } from '../../lib/core/errors.ts';
 import type { ClusterView } from '../../lib/extender/ports.ts';
 import type { ReportAuthenticator } from '../../lib/extender/ports.ts';
+import type { ClaimSource } from '../../lib/cluster/routing.ts';
+import { apiClaimSource } from './claim-source.ts';
 import { errorText, loadClientNode, loadKubeConfig, type K8s, type KubeConfig } from '../common/client-node.ts';
+import type { Logger } from '../common/log.ts';
 import { ApiClient } from './api-get.ts';
-import { registerKubeMetrics } from './metrics.ts';
 import { createInformers } from './informers.ts';
-import type { Informer, InformerLog } from './supervised-informer.ts';
+import { registerKubeMetrics } from './metrics.ts';
+import type { Informer } from './supervised-informer.ts';
 import { PUSH_AUDIENCE, tokenReviewAuthenticator, type ReviewResult } from './token-review.ts';
+import { createRequeuer, type Requeuer } from './requeue.ts';
 
 /** Without NTP gone badly wrong, agent and extender clocks agree to well under this (lib/cluster/ledger.ts). */
 const CLOCK_SKEW_MS = 1_000;
 const EXPIRE_EVERY_MS = 1_000;
 
-export type KubeLog = InformerLog;
-
 export interface KubeSide {
   readonly cluster: ClusterView;
   readonly authenticateReport: ReportAuthenticator | null;
+  /** Claims and StorageClasses for the pod-routing webhook. */
+  readonly claims: ClaimSource;
   readonly state: ClusterState;
   readonly kc: KubeConfig;
   informers(): readonly Informer[];
   /** Starts the informers, feeding `store`; registers the metrics on `registry`. */
-  attach(store: ReportStore, registry: Registry, log: KubeLog): void;
+  attach(store: ReportStore, registry: Registry, log: Logger): void;
   close(): Promise<void>;
 }
 
@@ -59,17 +64,19 @@ export async function createKubeSide(
   });
   let informers: Informer[] = [];
   let expiry: NodeJS.Timeout | null = null;
-  let closeApi = (): void => undefined;
+  let requeue: Requeuer | null = null;
+  let api: ApiClient | null = null;
   const healths = (): Map<string, InformerHealth> => new Map(informers.map((i) => [i.resource, i.health]));
   const cluster: ClusterView = {
     claimVolumes: (pod) => state.claimVolumes(pod),
     peerNodes: (rule, pod) => state.peerNodes(rule, pod),
-    reserved: (node) => state.reserved(node),
+    reservations: () => state.reservations(),
     scored: (pod, needs, scores) => {
       state.scored(pod, needs.nvmeVolumes, scores, now());
     },
     filtered: (pod, needs, passed) => {
       state.filtered(pod, needs.nvmeVolumes, passed, now());
+      requeue?.filtered(pod, needs, passed);
     },
     attempt: (pod) => {
       state.attempt(pod);
@@ -93,13 +100,20 @@ export async function createKubeSide(
   return {
     cluster,
     authenticateReport,
+    claims: apiClaimSource(k8s, kc, state, kube.nvmeClasses),
     state,
     kc,
     informers: () => informers,
     attach(store, registry, log) {
-      if (informers.length > 0) throw new Error('the Kubernetes side is already attached');
+      if (informers.length > 0) throw new BerthError('BERTH_ERR_INTERNAL', 'the Kubernetes side is already attached');
       const metrics = registerKubeMetrics(registry, { informers: () => informers, state, now });
-      const api = new ApiClient(kc);
+      const { policy } = config;
+      // The informers and the requeuer log through a callback; it writes into the one logger.
+      const logTo = (level: 'info' | 'warn', msg: string, fields: Record<string, unknown>): void => {
+        log[level](fields, msg);
+      };
+      requeue = createRequeuer({ k8s, kc, policy, limits: kube.requeue, store, state, registry, log: logTo, now });
+      api = new ApiClient(kc);
       informers = createInformers({
         api,
         state,
@@ -108,14 +122,17 @@ export async function createKubeSide(
         resyncPeriodMs: kube.resyncPeriodMs,
         now,
         random,
-        log,
+        log: logTo,
         invalidReport: () => {
           metrics.invalidReports.inc();
         },
+        podEvent: (key, pod, removed) => {
+          requeue?.podEvent(key, pod, removed);
+        },
+        reportAccepted: (node, before) => {
+          requeue?.reportAccepted(node, before);
+        },
       });
-      closeApi = () => {
-        api.close();
-      };
       for (const i of informers) i.start();
       expiry = setInterval(() => {
         state.ledger.expire(now());
@@ -124,8 +141,9 @@ export async function createKubeSide(
     },
     async close() {
       if (expiry !== null) clearInterval(expiry);
+      await requeue?.close();
       await Promise.all(informers.map((i) => i.stop()));
-      closeApi();
+      api?.close();
     },
   };
 }

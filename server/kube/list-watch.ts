@@ -11,7 +11,8 @@
  *           from where it was. "too old resource version" (410) asks the caller to list again.
  */
 import type { IncomingMessage } from 'node:http';
-import { ApiError, PROTOBUF, type ApiClient } from './api-get.ts';
+import { apiError, apiStatus, PROTOBUF, type ApiClient } from './api-get.ts';
+import type { BerthError } from '../../lib/core/errors.ts';
 import { JsonListSplitter, LineSplitter } from './json-list.ts';
 import { resourceVersionOf } from './proto-objects.ts';
 import { FrameSplitter, ProtoListSplitter } from './proto-stream.ts';
@@ -104,7 +105,7 @@ export async function listAll<T>(
       } while (cont !== '');
       return { resourceVersion: rv, ...totals, restarts };
     } catch (err) {
-      if (!(err instanceof ApiError && err.code === 410 && cont !== '' && restarts < EXPIRED_RESTARTS)) throw err;
+      if (!(apiStatus(err) === 410 && cont !== '' && restarts < EXPIRED_RESTARTS)) throw err;
       restarts++;
       onRestart();
     }
@@ -191,8 +192,8 @@ export async function watchFrom<T>(
         ctx.alive();
         events++;
         if (e.type === 'ERROR') {
-          if (e.error?.code === 410) return { resourceVersion: rv, gone: true, events };
-          throw e.error ?? new ApiError(500, 'WatchError', 'a watch ERROR event without a Status');
+          if (apiStatus(e.error) === 410) return { resourceVersion: rv, gone: true, events };
+          throw e.error ?? apiError(500, 'WatchError', 'a watch ERROR event without a Status');
         }
         if (e.resourceVersion !== '') rv = e.resourceVersion;
         if (e.projected === null) continue;
@@ -215,7 +216,7 @@ interface DecodedEvent<T> {
   readonly type: string;
   readonly projected: Projected<T> | null;
   readonly resourceVersion: string;
-  readonly error?: ApiError;
+  readonly error?: BerthError;
 }
 
 function jsonEvent<T>(codec: ResourceCodec<T>, line: Buffer): DecodedEvent<T> {
@@ -225,7 +226,7 @@ function jsonEvent<T>(codec: ResourceCodec<T>, line: Buffer): DecodedEvent<T> {
   if (type === 'ERROR') {
     const code = typeof obj['code'] === 'number' ? obj['code'] : 500;
     const text = (k: string): string => (typeof obj[k] === 'string' ? obj[k] : '');
-    return { type, projected: null, resourceVersion: '', error: new ApiError(code, text('reason'), text('message')) };
+    return { type, projected: null, resourceVersion: '', error: apiError(code, text('reason'), text('message')) };
   }
   const meta = obj['metadata'] as Record<string, unknown> | undefined;
   const rv = typeof meta?.['resourceVersion'] === 'string' ? meta['resourceVersion'] : '';
@@ -237,7 +238,7 @@ function protoEvent<T>(codec: ResourceCodec<T>, frame: Buffer): DecodedEvent<T> 
   const inner = unwrap(e.object);
   if (e.type === 'ERROR') {
     const s = protoStatus(new ProtoReader(inner.raw));
-    return { type: e.type, projected: null, resourceVersion: '', error: new ApiError(s.code, s.reason, s.message) };
+    return { type: e.type, projected: null, resourceVersion: '', error: apiError(s.code, s.reason, s.message) };
   }
   if (e.type === 'BOOKMARK') return { type: e.type, projected: null, resourceVersion: resourceVersionOf(inner.raw) };
   const projected = codec.fromProto(inner.raw);

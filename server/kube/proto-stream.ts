@@ -4,7 +4,7 @@
  * or a frame larger than the limit is an error, never a buffer that grows without end. See proto-wire.ts for the
  * envelopes.
  */
-import { listMeta, MAGIC, ProtoError, ProtoReader, WIRE, type ListMeta } from './proto-wire.ts';
+import { listMeta, MAGIC, protoError, ProtoReader, WIRE, type ListMeta } from './proto-wire.ts';
 
 /** Chunks not yet consumed; copies only when a read spans two chunks. */
 export class ByteQueue {
@@ -42,7 +42,7 @@ export class ByteQueue {
       if (b < 0x80) return { value, size: i + 1 };
       scale *= 128;
     }
-    throw new ProtoError('varint longer than 10 bytes');
+    throw protoError('varint longer than 10 bytes');
   }
 
   take(n: number): Buffer {
@@ -114,7 +114,7 @@ export class ProtoListSplitter {
       if (this.#state === 'magic') {
         if (this.#q.length < 4) return out;
         const head = this.#q.take(4);
-        if (!MAGIC.every((b, i) => head[i] === b)) throw new ProtoError('not a Kubernetes protobuf list (no k8s\\0)');
+        if (!MAGIC.every((b, i) => head[i] === b)) throw protoError('not a Kubernetes protobuf list (no k8s\\0)');
         this.#state = 'envelope';
         continue;
       }
@@ -132,7 +132,7 @@ export class ProtoListSplitter {
 
   end(): ListMeta {
     if (this.#state === 'magic' || this.#state === 'list' || this.#skipLeft > 0 || this.#q.length > 0)
-      throw new ProtoError('the list body ended early');
+      throw protoError('the list body ended early');
     return this.#meta ?? { resourceVersion: '', continue: '', remainingItemCount: null };
   }
 
@@ -148,7 +148,7 @@ export class ProtoListSplitter {
     }
     if (wire === WIRE.fixed64 || wire === WIRE.fixed32)
       return { field, wire, header: tag.size, length: wire === WIRE.fixed64 ? 8 : 4 };
-    if (wire !== WIRE.bytes) throw new ProtoError(`unsupported wire type ${wire}`);
+    if (wire !== WIRE.bytes) throw protoError(`unsupported wire type ${wire}`);
     const len = this.#q.varintAt(tag.size);
     return len === null ? null : { field, wire, header: tag.size + len.size, length: len.value };
   }
@@ -156,11 +156,11 @@ export class ProtoListSplitter {
   /** The item this field is, null for any other field, 'more' when the field has not all arrived yet. */
   #consume(f: { field: number; wire: number; header: number; length: number }): Buffer | null | 'more' {
     const inList = this.#state === 'list';
-    if (inList && f.header + f.length > this.#listLeft) throw new ProtoError('a list field runs past the list');
+    if (inList && f.header + f.length > this.#listLeft) throw protoError('a list field runs past the list');
     const enterList = !inList && f.field === 2 && f.wire === WIRE.bytes;
     const wanted = inList && f.wire === WIRE.bytes && (f.field === 1 || f.field === 2);
     if (wanted && f.length > this.#maxItemBytes)
-      throw new ProtoError(`a list item is larger than ${this.#maxItemBytes} bytes`);
+      throw protoError(`a list item is larger than ${this.#maxItemBytes} bytes`);
     if (wanted && this.#q.length < f.header + f.length) return 'more';
     this.#q.drop(f.header);
     if (inList) this.#listLeft -= f.header + f.length;
@@ -195,8 +195,7 @@ export class FrameSplitter {
     while (this.#q.length >= 4) {
       const length =
         this.#q.byteAt(0) * 2 ** 24 + (this.#q.byteAt(1) << 16) + (this.#q.byteAt(2) << 8) + this.#q.byteAt(3);
-      if (length > this.#maxFrameBytes)
-        throw new ProtoError(`a watch frame is larger than ${this.#maxFrameBytes} bytes`);
+      if (length > this.#maxFrameBytes) throw protoError(`a watch frame is larger than ${this.#maxFrameBytes} bytes`);
       if (this.#q.length < 4 + length) break;
       this.#q.drop(4);
       out.push(this.#q.take(length));

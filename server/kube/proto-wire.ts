@@ -9,8 +9,11 @@
  * big-endian length and a bare metav1.WatchEvent{1 type, 2 object: RawExtension{1 raw}}, the raw again
  * magic + Unknown around the object. Errors come as metav1.Status in the same envelope.
  */
-export class ProtoError extends Error {
-  override readonly name = 'ProtoError';
+import { BerthError } from '../../lib/core/errors.ts';
+
+/** Malformed protobuf from the API server: never a crash, a stall or a wrong object, always this. */
+export function protoError(detail: string): BerthError {
+  return new BerthError('BERTH_ERR_API', `protobuf from the API server: ${detail}`);
 }
 
 export const MAGIC = [0x6b, 0x38, 0x73, 0x00] as const;
@@ -37,7 +40,7 @@ export class ProtoReader {
     const tag = this.varint();
     this.field = Math.floor(tag / 8);
     this.wire = tag & 7;
-    if (this.field === 0) throw new ProtoError('field number 0');
+    if (this.field === 0) throw protoError('field number 0');
     return true;
   }
 
@@ -45,21 +48,21 @@ export class ProtoReader {
     let result = 0;
     let scale = 1;
     for (let i = 0; i < 10; i++) {
-      if (this.pos >= this.end) throw new ProtoError('truncated varint');
+      if (this.pos >= this.end) throw protoError('truncated varint');
       const b = this.buf[this.pos++] ?? 0;
       result += (b & 0x7f) * scale;
       if (b < 0x80) return result;
       scale *= 128;
     }
-    throw new ProtoError('varint longer than 10 bytes');
+    throw protoError('varint longer than 10 bytes');
   }
 
   /** The current length-delimited field as [start, end) in buf; the reader moves past it. */
   span(): [number, number] {
-    if (this.wire !== WIRE.bytes) throw new ProtoError(`field ${this.field}: expected bytes, wire type ${this.wire}`);
+    if (this.wire !== WIRE.bytes) throw protoError(`field ${this.field}: expected bytes, wire type ${this.wire}`);
     const length = this.varint();
     const start = this.pos;
-    if (length > this.end - start) throw new ProtoError(`field ${this.field}: length ${length} past the message end`);
+    if (length > this.end - start) throw protoError(`field ${this.field}: length ${length} past the message end`);
     this.pos = start + length;
     return [start, this.pos];
   }
@@ -93,12 +96,12 @@ export class ProtoReader {
         this.#advance(4);
         return;
       default:
-        throw new ProtoError(`field ${this.field}: unsupported wire type ${this.wire}`);
+        throw protoError(`field ${this.field}: unsupported wire type ${this.wire}`);
     }
   }
 
   #advance(n: number): void {
-    if (this.pos + n > this.end) throw new ProtoError(`field ${this.field}: truncated`);
+    if (this.pos + n > this.end) throw protoError(`field ${this.field}: truncated`);
     this.pos += n;
   }
 }
@@ -116,7 +119,7 @@ export interface UnknownEnvelope {
 
 /** magic + runtime.Unknown → the wrapped message. */
 export function unwrap(buf: Buffer): UnknownEnvelope {
-  if (!hasMagic(buf)) throw new ProtoError('not a Kubernetes protobuf object (no k8s\\0 prefix)');
+  if (!hasMagic(buf)) throw protoError('not a Kubernetes protobuf object (no k8s\\0 prefix)');
   const r = new ProtoReader(buf, 4);
   let kind = '';
   let apiVersion = '';

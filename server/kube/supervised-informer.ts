@@ -29,6 +29,7 @@ import {
   synced,
   type InformerHealth,
 } from '../../lib/cluster/informer-health.ts';
+import { BerthError } from '../../lib/core/errors.ts';
 import { errorText } from '../common/client-node.ts';
 import type { ApiClient } from './api-get.ts';
 import { listAll, watchFrom, WATCH_INACTIVITY_MS, type ListResult, type StreamContext } from './list-watch.ts';
@@ -133,7 +134,7 @@ export class SupervisedInformer<T> implements Informer {
   async stop(): Promise<void> {
     this.#stopped = true;
     for (const t of [this.#restartTimer, this.#watchdog, this.#resync]) if (t !== null) clearTimeout(t);
-    this.#run?.abort(new Error('informer stopped'));
+    this.#run?.abort(new BerthError('BERTH_ERR_API', 'informer stopped'));
     this.#run = null;
     await Promise.resolve();
   }
@@ -169,7 +170,7 @@ export class SupervisedInformer<T> implements Informer {
       restartInMs: Math.round(delay),
       failures: this.#health.failures,
     });
-    this.#run?.abort(new Error(`informer down: ${reason}`));
+    this.#run?.abort(new BerthError('BERTH_ERR_API', `informer down: ${reason}`));
     this.#run = null;
     this.#restartTimer = setTimeout(() => {
       this.#restartTimer = null;
@@ -181,7 +182,7 @@ export class SupervisedInformer<T> implements Informer {
   #launch(): void {
     if (this.#stopped) return;
     const generation = ++this.#generation;
-    this.#run?.abort(new Error('replaced by a new generation'));
+    this.#run?.abort(new BerthError('BERTH_ERR_API', 'replaced by a new generation'));
     const run = new AbortController();
     this.#run = run;
     const ctx: StreamContext<T> = {
@@ -226,7 +227,8 @@ export class SupervisedInformer<T> implements Informer {
       }
       rv = w.resourceVersion;
       empty = w.events === 0 && this.#o.now() - startedAt < EMPTY_WATCH_MS ? empty + 1 : 0;
-      if (empty >= MAX_EMPTY_WATCHES) throw new Error(`${MAX_EMPTY_WATCHES} watches in a row ended at once`);
+      if (empty >= MAX_EMPTY_WATCHES)
+        throw new BerthError('BERTH_ERR_API', `${MAX_EMPTY_WATCHES} watches in a row ended at once`);
     }
   }
 

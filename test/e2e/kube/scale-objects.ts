@@ -3,15 +3,15 @@
  * a Deployment and then the kubelet leave them (labels, owner references, two containers with env, probes and
  * mounts, a kubelet-like status written through the status subresource, and the managedFields both writers leave:
  * about 10 KB of JSON each as the API server returns them), the claims of the stateful ones, and NodeReports with
- * the agent's default peer count (lib/agent/flag-reader.ts: report-peers-max 128; at 5,000 nodes every report
+ * the agent's default peer count (lib/agent/options.ts: report-peers-max 128; at 5,000 nodes every report
  * carries the full 128, since each 10 s round probes 24 peers and the window keeps 5 minutes of them).
  */
 import { createHash } from 'node:crypto';
 import { REPORT_API_VERSION, type NodeReport } from '../../../lib/core/report.ts';
-import { AGENT_FLAG_DEFAULTS } from '../../../lib/agent/flag-reader.ts';
+import { AGENT_OPTIONS } from '../../../lib/agent/options.ts';
 import { reportToStatus } from '../../../lib/core/node-report-resource.ts';
 
-export const PEERS_PER_REPORT = Number(AGENT_FLAG_DEFAULTS['report-peers-max']);
+export const PEERS_PER_REPORT = Number(AGENT_OPTIONS['report-peers-max'].default);
 export const NVME_CLASS = 'local-nvme';
 export const NAMESPACES = 40;
 

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import * as k8s from '@kubernetes/client-node';
 import { FakeApiServer } from './fake-api-server.ts';
+import { waitFor } from '../../helpers/wait.ts';
 import { KINDS, PATHS, replayCluster, reportObject, type Collection, type Obj } from './replay-cluster.ts';
 
 export interface RecordedAnswer {
@@ -31,7 +32,7 @@ interface KubeSideLike {
   };
   authenticateReport: unknown;
   close(): Promise<void>;
-  attach(store: unknown, registry: unknown, log: () => void): void;
+  attach(store: unknown, registry: unknown, log: unknown): void;
 }
 
 interface RunningLike {
@@ -61,11 +62,7 @@ function kubeConfig(server: string): k8s.KubeConfig {
 }
 
 async function until(check: () => boolean | Promise<boolean>, what: string, ms = 30_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
+  await waitFor(check, { timeoutMs: ms, description: what });
 }
 
 async function post(url: string, body: unknown): Promise<unknown> {
@@ -134,7 +131,17 @@ export async function replayAnswers(root: string): Promise<RecordedAnswer[]> {
     logger: false,
   });
   try {
-    kube.attach(running.deps.store, running.deps.metrics.registry, () => undefined);
+    // Older checkouts take a log callback, newer ones a logger: this is both, and says nothing.
+    const quiet = (): void => undefined;
+    const log = Object.assign(quiet, {
+      info: quiet,
+      warn: quiet,
+      error: quiet,
+      debug: quiet,
+      trace: quiet,
+      fatal: quiet,
+    });
+    kube.attach(running.deps.store, running.deps.metrics.registry, log);
     await until(async () => (await fetch(`${running.url}/readyz`)).status === 200, 'the first sync');
     for (const change of cluster.changes) {
       if (change.put !== undefined) fake.put(PATHS[change.collection], change.put);

@@ -5,7 +5,8 @@
  */
 import t from 'tap';
 import { seededRandom } from '../../helpers/builders.ts';
-import { JsonListError, JsonListSplitter, LineSplitter } from '../../../server/kube/json-list.ts';
+import { JsonListSplitter, LineSplitter } from '../../../server/kube/json-list.ts';
+import { BerthError } from '../../../lib/core/errors.ts';
 
 function split(
   body: string,
@@ -50,7 +51,7 @@ t.test('items and metadata, whatever the chunking and key order', async (t) => {
 });
 
 t.test('malformed and oversized bodies are errors', async (t) => {
-  t.throws(() => split('[1,2]', 1), JsonListError, 'not an object');
+  t.throws(() => split('[1,2]', 1), BerthError, 'not an object');
   t.throws(() => split('{"items":[{}]}}', 1), /unbalanced/, 'unbalanced');
   t.throws(() => split('{"items":[{"a":1}', 1), /ended early/, 'cut short');
   t.throws(() => split('{"items":[{"a":"open}]}', 1), /ended early/, 'an unterminated string');

@@ -9,7 +9,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Interner, PodProjector, type PodRecord } from '../../../lib/extender/pod.ts';
 import { claimCodec, classCodec, podCodec, type ResourceCodec } from '../../../server/kube/resources.ts';
-import { ProtoError, ProtoReader } from '../../../server/kube/proto-wire.ts';
+import { ProtoReader } from '../../../server/kube/proto-wire.ts';
+import { BerthError } from '../../../lib/core/errors.ts';
 import { ProtoListSplitter } from '../../../server/kube/proto-stream.ts';
 import { podObject, podPlan } from '../../e2e/kube/scale-objects.ts';
 import { projectList, projectWatch } from './projection-check.ts';
@@ -116,9 +117,9 @@ t.test('a recorded watch: the same events in both encodings', async (t) => {
   for (const seed of [1, 2, 3]) t.same(projectWatch(codec, f.proto, true, seed), json, `chunking ${seed}`);
 });
 
-t.test('malformed protobuf fails with a ProtoError, never a hang or a wrong object', async (t) => {
+t.test('malformed protobuf fails with a BerthError, never a hang or a wrong object', async (t) => {
   const f = fixture('pods');
-  t.throws(() => new ProtoListSplitter(1 << 23).push(Buffer.from('{"kind":"PodList"}')), ProtoError, 'not protobuf');
+  t.throws(() => new ProtoListSplitter(1 << 23).push(Buffer.from('{"kind":"PodList"}')), BerthError, 'not protobuf');
   const cut = new ProtoListSplitter(1 << 23);
   cut.push(f.proto.subarray(0, f.proto.length - 10));
   t.throws(() => cut.end(), /ended early/, 'a truncated body');

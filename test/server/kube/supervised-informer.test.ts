@@ -12,6 +12,7 @@ import { podCodec } from '../../../server/kube/resources.ts';
 import { Slicer } from '../../../server/kube/slicer.ts';
 import { SupervisedInformer, type InformerSink } from '../../../server/kube/supervised-informer.ts';
 import { FakeApiServer } from './fake-api-server.ts';
+import { waitFor } from '../../helpers/wait.ts';
 
 const PODS = '/api/v1/pods';
 
@@ -37,11 +38,7 @@ function pod(name: string, extra: { node?: string; phase?: string } = {}): Recor
 }
 
 async function until(check: () => boolean, what: string, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
+  await waitFor(check, { timeoutMs: ms, description: what });
 }
 
 /** A sink that records what it was told, and the most it ever held at once. */
@@ -269,8 +266,7 @@ t.test('bookmarks move the resourceVersion a re-watch starts from', async (t) =>
   fake.put('/api/v1/pods', pod('bump')); // moves the RV
   fake.bookmark();
   const bookmarked = String(fake.resourceVersion);
-  await new Promise((r) => setTimeout(r, 100));
-  fake.endWatches();
+  fake.endWatches(); // after the bookmark on the same stream: the informer reads it first
   await until(() => watches(fake).length === 2, 'the re-watch');
   t.equal(watches(fake)[1]?.query['resourceVersion'], bookmarked, 'from the bookmark');
 });
