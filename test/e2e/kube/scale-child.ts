@@ -75,15 +75,18 @@ export class BerthChild {
       this.#pending.get(m.id)?.(m);
       this.#pending.delete(m.id);
     });
-    if (child.stdout !== null)
-      createInterface({ input: child.stdout }).on('line', (line) => {
-        try {
-          this.logs.push(JSON.parse(line) as LogLine);
-        } catch {
-          process.stderr.write(`berth: ${line}\n`);
-        }
-      });
-    child.stderr?.on('data', (b: Buffer) => process.stderr.write(`berth: ${b.toString()}`));
+    // berth logs JSON lines to stderr (server/common/log.ts); `time` is an ISO timestamp.
+    for (const stream of [child.stdout, child.stderr])
+      if (stream !== null)
+        createInterface({ input: stream }).on('line', (line) => {
+          try {
+            const l = JSON.parse(line) as Record<string, unknown>;
+            const time = typeof l['time'] === 'string' ? Date.parse(l['time']) : Number(l['time']);
+            this.logs.push({ ...l, time, msg: typeof l['msg'] === 'string' ? l['msg'] : '' });
+          } catch {
+            process.stderr.write(`berth: ${line}\n`);
+          }
+        });
   }
 
   /** `flags` go to `berth extender`, `nodeFlags` to node itself (V8 options). */
