@@ -10,6 +10,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { createServer as createTlsServer } from 'node:https';
 import { once } from 'node:events';
 import { encodeListPage, encodeWatchFrame, PROTOBUF } from './proto-encode.ts';
+import { goneStatus, jsonListPage, phaseSelector, sendStatus } from './fake-wire.ts';
 
 export interface FakeItem {
   readonly key: string;
@@ -347,45 +348,4 @@ export class FakeApiServer {
         : `${JSON.stringify({ type: 'ERROR', object: status })}\n`,
     );
   }
-}
-
-function goneStatus(): Record<string, unknown> {
-  return {
-    kind: 'Status',
-    apiVersion: 'v1',
-    metadata: {},
-    status: 'Failure',
-    message: 'too old resource version: 1 (2)',
-    reason: 'Expired',
-    code: 410,
-  };
-}
-
-function sendStatus(res: ServerResponse, code: number, reason: string, message: string): void {
-  res.writeHead(code, { 'content-type': 'application/json' });
-  res.end(JSON.stringify({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, code }));
-}
-
-/** `status.phase!=A,status.phase!=B` → ['A', 'B']; no selector → []; anything else → null (400). */
-function phaseSelector(text: string | undefined): string[] | null {
-  if (text === undefined || text === '') return [];
-  const out: string[] = [];
-  for (const term of text.split(',')) {
-    const m = /^status\.phase!=(\w+)$/.exec(term);
-    if (m?.[1] === undefined) return null;
-    out.push(m[1]);
-  }
-  return out;
-}
-
-function jsonListPage(c: Collection, meta: Record<string, unknown>, page: readonly FakeItem[]): Buffer[] {
-  const parts: Buffer[] = [
-    Buffer.from(`{"kind":"${c.listKind}","apiVersion":"${c.apiVersion}","metadata":${JSON.stringify(meta)},"items":[`),
-  ];
-  page.forEach((item, i) => {
-    if (i > 0) parts.push(Buffer.from(','));
-    parts.push(item.json);
-  });
-  parts.push(Buffer.from(']}'));
-  return parts;
 }
