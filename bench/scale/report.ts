@@ -80,6 +80,16 @@ export function formatReport(r: Report): string {
   }
   lines.push('');
   lines.push(
+    `Memory at rest (MiB): ${r.results
+      .map(
+        (x) =>
+          `${x.pods.toLocaleString('en')}: heap used ${f1(x.memory.heapUsed / MiB)} of ${f1(x.memory.heapTotal / MiB)} committed, ` +
+          `RSS ${f1(x.memory.rssAnon / MiB)} own + ${f1(x.memory.rssFile / MiB)} mapped files`,
+      )
+      .join('; ')}.`,
+  );
+  lines.push('');
+  lines.push(
     `Lists at start (ms): ${r.results.map((x) => `${x.pods.toLocaleString('en')}: ${JSON.stringify(x.listMs)}`).join('; ')}.`,
   );
   lines.push(`Loader: ${r.loadRate.toFixed(0)} writes/s into kube-apiserver (last size).`);

@@ -7,6 +7,7 @@
  * names (replay-server.ts); the table says which rows those are.
  *
  *   node bench/scale/run.ts [--nodes 5000] [--sizes 5000,20000,50000] [--replay 150000] [--relists 10]
+ *                           [--keep-recording DIR]
  *
  * Prints a table and writes bench/results/scale.md and scale.json. Not part of CI (test/e2e/kube/scale.test.ts
  * is the reduced run that is).
@@ -34,6 +35,8 @@ const nodes = Number(arg('nodes', '5000'));
 const sizes = arg('sizes', '5000,20000,50000').split(',').map(Number);
 const replay = Number(arg('replay', '150000'));
 const relists = Number(arg('relists', '10'));
+/** Keep the recording of the real API server's collections here (for replay-server.ts), instead of a temp dir. */
+const keep = arg('keep-recording', '');
 const log = (m: string): void => {
   process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${m}\n`);
 };
@@ -43,7 +46,8 @@ const results: RunResult[] = [];
 const started = new Date();
 const baseline = { empty: 0, reports: 0 };
 let loadRate = 0;
-const recording = mkdtempSync(join(tmpdir(), 'berth-scale-'));
+const recording = keep === '' ? mkdtempSync(join(tmpdir(), 'berth-scale-')) : keep;
+mkdirSync(recording, { recursive: true });
 try {
   const cp = await startControlPlane({ teardown: (f) => teardowns.push(f), passing: () => true });
   const admin = cp.kubeConfig();
@@ -97,7 +101,7 @@ try {
   }
 } finally {
   for (const f of teardowns.reverse()) await f();
-  rmSync(recording, { recursive: true, force: true });
+  if (keep === '') rmSync(recording, { recursive: true, force: true });
 }
 
 const machine = `${String(cpus().length)} × ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}, kube-apiserver ${kubernetesVersion()}; berth run with ${shippedNodeFlags().join(' ') || 'no node flags'} as the Deployment sets`;

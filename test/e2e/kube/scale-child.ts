@@ -27,6 +27,11 @@ export interface Memory {
   readonly rss: number;
   readonly external: number;
   readonly peakRss: number;
+  readonly heapTotal: number;
+  readonly arrayBuffers: number;
+  /** RSS that is the process's own (heap, buffers), and RSS that is mapped files (the node binary). */
+  readonly rssAnon: number;
+  readonly rssFile: number;
   readonly spaces: Record<string, number>;
 }
 

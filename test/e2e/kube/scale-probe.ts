@@ -12,6 +12,7 @@
  *
  * Samples are kept in typed arrays (off the V8 heap, ~12 bytes each) for the windows the benchmark asks about.
  */
+import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { getHeapSpaceStatistics, writeHeapSnapshot } from 'node:v8';
 
@@ -115,8 +116,15 @@ function answer(req: Request): unknown {
         (n, k) => n + (spaces[k] ?? 0),
         0,
       );
+      const status = readFileSync('/proc/self/status', 'utf8');
+      const kb = (field: string): number =>
+        Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0) * 1024;
       return {
         heapUsed: m.heapUsed,
+        heapTotal: m.heapTotal,
+        arrayBuffers: m.arrayBuffers,
+        rssAnon: kb('RssAnon'),
+        rssFile: kb('RssFile'),
         data,
         rss: m.rss,
         external: m.external,
