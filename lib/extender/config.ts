@@ -67,9 +67,38 @@ export const OPTIONS = Object.freeze({
   'body-limit': {
     type: 'string',
     default: '',
-    help: 'largest request body, a quantity (default 2Mi, or 64Mi with --accept-full-nodes)',
+    help: 'largest request body on the scheduler verbs, a quantity (default: 512Ki for the pod plus 67 bytes per --max-nodes name, 839Ki at 5000 nodes; with --accept-full-nodes 512Ki plus 13Ki per node, 64Mi at 5000)',
   },
-  'max-nodes': { type: 'string', default: '20000', help: 'most candidate nodes accepted in one request' },
+  'max-nodes': {
+    type: 'string',
+    default: '5000',
+    help: "most candidate nodes accepted in one request (Kubernetes' scalability limit is 5000 nodes)",
+  },
+  'max-json-depth': {
+    type: 'string',
+    default: '64',
+    help: 'deepest nesting of arrays and objects accepted in a JSON body, checked while the body arrives (a pod nests about 12 levels)',
+  },
+  'request-timeout': {
+    type: 'string',
+    default: '10s',
+    help: "time a client has to send a whole request, headers and body, counted for a new connection from when it opens (kube-scheduler's whole call times out after 5 s)",
+  },
+  'handshake-timeout': {
+    type: 'string',
+    default: '10s',
+    help: "time a new connection has to complete its TLS handshake (kube-scheduler's client gives up after 10 s)",
+  },
+  'keep-alive-timeout': {
+    type: 'string',
+    default: '120s',
+    help: "how long an idle kept-alive connection is held; keep it above 90s, kube-scheduler's own idle timeout, or a call can race the close",
+  },
+  'max-connections': {
+    type: 'string',
+    default: '1024',
+    help: 'most connections open at once on each listener; more are closed as they arrive (in standalone mode each agent holds one)',
+  },
   'reports-push': {
     type: 'boolean',
     default: true,
@@ -171,12 +200,31 @@ export interface ExtenderConfig {
   readonly acceptFullNodes: boolean;
   readonly bodyLimitBytes: number;
   readonly maxNodes: number;
+  readonly maxJsonDepth: number;
+  readonly requestTimeoutMs: number;
+  readonly handshakeTimeoutMs: number;
+  readonly keepAliveTimeoutMs: number;
+  readonly maxConnections: number;
   readonly reportsPush: boolean;
   readonly pushAuth: PushAuth;
   readonly kube: KubeOptions | null;
   readonly localAgent: boolean;
   readonly shutdownDelayMs: number;
   readonly logLevel: string;
+}
+
+/**
+ * The body kube-scheduler sends is one pod and the candidate node names (or, with full nodes, the Node objects).
+ * A pod is allowed 512Ki: Kubernetes caps its annotations at 256Ki and kube-scheduler strips managedFields. A
+ * name is allowed 67 bytes: 64 characters (a Linux host name's limit, which kubelet's node name follows) with its
+ * quotes and comma. A Node object with its image list is typically 5-13Ki.
+ */
+export const POD_BODY_BYTES = 512 * 2 ** 10;
+export const NAME_BODY_BYTES = 67;
+export const NODE_OBJECT_BODY_BYTES = 13 * 2 ** 10;
+
+export function defaultBodyLimit(maxNodes: number, fullNodes: boolean): number {
+  return POD_BODY_BYTES + maxNodes * (fullNodes ? NODE_OBJECT_BODY_BYTES : NAME_BODY_BYTES);
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'];
@@ -278,10 +326,11 @@ export function parseExtenderConfig(raw: RawOptions): Checked<ExtenderConfig> {
     );
   }
   const acceptFullNodes = o.bool('accept-full-nodes');
+  const maxNodes = o.number('max-nodes', 1, 1_000_000, true);
   const limitText = o.str('body-limit');
-  const bodyLimit = limitText === '' ? (acceptFullNodes ? 64 * 2 ** 20 : 2 * 2 ** 20) : parseQuantity(limitText);
+  const bodyLimit = limitText === '' ? defaultBodyLimit(maxNodes, acceptFullNodes) : parseQuantity(limitText);
   if (bodyLimit === null || bodyLimit < 1024 || bodyLimit > 2 ** 30)
-    o.fail('body-limit', `must be a quantity from 1Ki to 1Gi such as 2Mi, got ${JSON.stringify(limitText)}`);
+    o.fail('body-limit', `must be a quantity from 1Ki to 1Gi such as 1Mi, got ${JSON.stringify(limitText)}`);
   const logLevel = o.str('log-level');
   if (!LOG_LEVELS.includes(logLevel))
     o.fail('log-level', `must be one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(logLevel)}`);
@@ -314,7 +363,12 @@ export function parseExtenderConfig(raw: RawOptions): Checked<ExtenderConfig> {
     policy,
     acceptFullNodes,
     bodyLimitBytes: bodyLimit ?? 0,
-    maxNodes: o.number('max-nodes', 1, 1_000_000, true),
+    maxNodes,
+    maxJsonDepth: o.number('max-json-depth', 16, 10_000, true),
+    requestTimeoutMs: o.durationMs('request-timeout', 1000),
+    handshakeTimeoutMs: o.durationMs('handshake-timeout', 1000),
+    keepAliveTimeoutMs: o.durationMs('keep-alive-timeout', 1000),
+    maxConnections: o.number('max-connections', 1, 1_000_000, true),
     reportsPush,
     pushAuth: readPushAuth(o, kube !== null, reportsPush),
     kube,

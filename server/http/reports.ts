@@ -2,7 +2,7 @@
  * Standalone report ingestion. A body is one report or `{"items": [...]}`; every report is validated before any is
  * applied, so a bad batch changes nothing. In a cluster this path is off unless callers are authenticated.
  */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { createHash } from 'node:crypto';
 import { describeProblems, isRecord, type FieldProblem } from '../../lib/core/check.ts';
 import { BerthError } from '../../lib/core/errors.ts';
@@ -10,7 +10,8 @@ import { parseReport, type NodeReport } from '../../lib/core/report.ts';
 import type { AppDeps } from './deps.ts';
 
 const MAX_BATCH = 5000;
-const REPORT_BODY_LIMIT = 8 * 2 ** 20;
+/** A report with the most peers is ~0.4 MiB; batches are for tools. Not --body-limit, which is sized for the verbs. */
+export const REPORT_BODY_LIMIT = 8 * 2 ** 20;
 
 function readReports(body: unknown): NodeReport[] {
   const batch = isRecord(body) && 'items' in body;
@@ -29,10 +30,32 @@ function readReports(body: unknown): NodeReport[] {
   return reports;
 }
 
+/**
+ * What can be refused before the body is read is refused then: push turned off, or a caller with no credentials
+ * where pushes are authenticated (the authenticator answers for a request without any). The connection is closed
+ * after the answer so that the unread body is never received.
+ */
+async function refuseBeforeReading(deps: AppDeps, req: FastifyRequest, reply: FastifyReply): Promise<void> {
+  let refusal: BerthError | null = null;
+  if (!deps.config.reportsPush) refusal = new BerthError('BERTH_ERR_REPORTS_DISABLED', '');
+  else if (deps.authenticateReport !== null && req.headers.authorization === undefined) {
+    const auth = await deps.authenticateReport(undefined, '');
+    if (!auth.ok)
+      refusal = new BerthError(auth.status === 401 ? 'BERTH_ERR_UNAUTHENTICATED' : 'BERTH_ERR_FORBIDDEN', auth.reason);
+  }
+  if (refusal === null) return;
+  void reply.header('connection', 'close');
+  throw refusal;
+}
+
 export function reportRoutes(app: FastifyInstance, deps: AppDeps): void {
   const { metrics, store } = deps;
-  app.post('/v1/reports', { config: { verb: 'report' }, bodyLimit: REPORT_BODY_LIMIT }, async (req, reply) => {
-    if (!deps.config.reportsPush) throw new BerthError('BERTH_ERR_REPORTS_DISABLED', '');
+  const options = {
+    config: { verb: 'report', bodyLimitSource: 'the fixed limit of POST /v1/reports' },
+    bodyLimit: REPORT_BODY_LIMIT,
+    onRequest: (req: FastifyRequest, reply: FastifyReply) => refuseBeforeReading(deps, req, reply),
+  };
+  app.post('/v1/reports', options, async (req, reply) => {
     let reports: NodeReport[];
     try {
       reports = readReports(req.body);
