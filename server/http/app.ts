@@ -8,7 +8,8 @@
  * extender call (docs/protocol.md). While draining, every answer carries `Connection: close`, so each client
  * moves to another replica with its next call instead of meeting the listener's close on a kept-alive connection.
  */
-import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify';
+import { parse as parseQuery } from 'node:querystring';
 import type { SecureContextOptions } from 'node:tls';
 import type { AppDeps } from './deps.ts';
 import { installErrorHandling } from './errors.ts';
@@ -19,6 +20,8 @@ import { installJsonParser } from './json-body.ts';
 import { prioritizeRoute } from './prioritize.ts';
 import { reportRoutes } from './reports.ts';
 import { ScoreMemo } from '../../lib/extender/score-memo.ts';
+import { BerthError } from '../../lib/core/errors.ts';
+import { quoteBounded } from '../../lib/core/quote.ts';
 
 export interface BuildOptions {
   readonly logger?: FastifyServerOptions['logger'];
@@ -51,6 +54,13 @@ function serverOptions(deps: AppDeps, opts: BuildOptions) {
     connectionTimeout: 0,
     forceCloseConnections: 'idle' as const,
     return503OnClosing: true,
+    // node:querystring keeps every key as data (a "__proto__" parameter is a parameter) and stops at 1000 keys.
+    routerOptions: { querystringParser: (text: string) => parseQuery(text) },
+    // A URL fastify cannot decode (a bad %-escape) is answered in berth's own error format.
+    frameworkErrors: (err: Error, _req: unknown, reply: FastifyReply) => {
+      const e = new BerthError('BERTH_ERR_BAD_REQUEST', err.message);
+      void reply.code(e.status).send({ code: e.code, message: e.message });
+    },
     http: timeouts,
     ...(tls
       ? {
@@ -64,6 +74,16 @@ function serverOptions(deps: AppDeps, opts: BuildOptions) {
         }
       : {}),
   };
+}
+
+/** A parameter given twice arrives as an array; no route takes one, so it is refused rather than half-read. */
+function repeatedQueryParameter(query: unknown): BerthError | null {
+  if (typeof query !== 'object' || query === null) return null;
+  for (const [name, value] of Object.entries(query)) {
+    if (typeof value !== 'string')
+      return new BerthError('BERTH_ERR_BAD_REQUEST', `query parameter ${quoteBounded(name)} is given more than once`);
+  }
+  return null;
 }
 
 function limitConnections(app: FastifyInstance, max: number): void {
@@ -86,9 +106,9 @@ export function buildApp(deps: AppDeps, opts: BuildOptions = {}): FastifyInstanc
   limitConnections(app, deps.config.maxConnections);
   installErrorHandling(app);
   installJsonParser(app, deps.config.maxJsonDepth);
-  app.addHook('onRequest', (_req, reply, done) => {
+  app.addHook('onRequest', (req, reply, done) => {
     if (deps.shuttingDown()) void reply.header('connection', 'close');
-    done();
+    done(repeatedQueryParameter(req.query) ?? undefined);
   });
   const { metrics } = deps;
   app.addHook('onResponse', async (req, reply) => {
