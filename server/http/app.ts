@@ -105,7 +105,11 @@ export function buildApp(deps: AppDeps, opts: BuildOptions = {}): FastifyInstanc
   const app = Fastify(serverOptions(deps, opts)) as unknown as FastifyInstance;
   limitConnections(app, deps.config.maxConnections);
   installErrorHandling(app);
-  installJsonParser(app, deps.config.maxJsonDepth);
+  installJsonParser(app, {
+    maxDepth: deps.config.maxJsonDepth,
+    // Never below Kubernetes' 5000 nodes: a pod's or a report's own arrays must not depend on a small --max-nodes.
+    maxArrayItems: Math.max(deps.config.maxNodes, 5000),
+  });
   app.addHook('onRequest', (req, reply, done) => {
     if (deps.shuttingDown()) void reply.header('connection', 'close');
     done(repeatedQueryParameter(req.query) ?? undefined);

@@ -10,8 +10,11 @@ import { parseReport, type NodeReport } from '../../lib/core/report.ts';
 import type { AppDeps } from './deps.ts';
 
 const MAX_BATCH = 5000;
-/** A report with the most peers is ~0.4 MiB; batches are for tools. Not --body-limit, which is sized for the verbs. */
-export const REPORT_BODY_LIMIT = 8 * 2 ** 20;
+/**
+ * One report with the most peers (4096, each named with up to 253 characters) is about 1.3 MiB; agents push one
+ * report at a time, and batches of small reports are for tools. Not --body-limit, which is sized for the verbs.
+ */
+export const REPORT_BODY_LIMIT = 2 * 2 ** 20;
 
 function readReports(body: unknown): NodeReport[] {
   const batch = isRecord(body) && 'items' in body;

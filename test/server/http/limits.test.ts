@@ -9,6 +9,8 @@ import { connect, type Socket } from 'node:net';
 import { once } from 'node:events';
 import { pod, report, testApp } from '../../helpers/builders.ts';
 
+const JSON_TYPE = { 'content-type': 'application/json' };
+
 async function listen(app: ReturnType<typeof testApp>['app']): Promise<number> {
   await app.listen({ host: '127.0.0.1', port: 0 });
   const address = app.server.address();
@@ -95,18 +97,37 @@ t.test('a deep body is refused at its first chunk, not parsed', async (t) => {
   t.ok(r.sentWhenAnswered < 8 * 2 ** 20, `answered after ${r.sentWhenAnswered} of 32 MiB were sent`);
 });
 
+t.test('a body of many tiny values is refused at the value bound: one per 16 bytes of the limit', async (t) => {
+  const { app } = testApp({ config: { 'body-limit': '64Ki' } });
+  const dense = `{"Pod":{"metadata":{"x":[${'[],'.repeat(5000)}[]]}},"NodeNames":["a"]}`;
+  t.ok(dense.length < 64 * 1024, 'within the size limit');
+  const res = await app.inject({ method: 'POST', url: '/scheduler/filter', headers: JSON_TYPE, payload: dense });
+  t.equal(res.statusCode, 400);
+  t.equal(
+    res.json<{ message: string }>().message,
+    'invalid request: the body holds more than 4096 JSON values, one per 16 bytes of its limit (--body-limit)',
+  );
+  const names = Array.from({ length: 2000 }, (_, i) => `n${i}`);
+  const sparse = await app.inject({
+    method: 'POST',
+    url: '/scheduler/filter',
+    payload: { Pod: pod(), Nodes: null, NodeNames: names },
+  });
+  t.equal(sparse.statusCode, 200, '2000 short names, 9 bytes a value, are well within it');
+});
+
 t.test('/v1/reports: its own limit, quoted; refusals that need no body come before it', async (t) => {
   const { app } = testApp({ config: { 'body-limit': '64Ki' } });
   const big = await app.inject({
     method: 'POST',
     url: '/v1/reports',
     headers: { 'content-type': 'application/json' },
-    payload: Buffer.alloc(9 * 2 ** 20, 0x20),
+    payload: Buffer.alloc(3 * 2 ** 20, 0x20),
   });
   t.equal(big.statusCode, 413);
   t.equal(
     big.json<{ message: string }>().message,
-    'body larger than the limit of 8388608 bytes (the fixed limit of POST /v1/reports)',
+    'body larger than the limit of 2097152 bytes (the fixed limit of POST /v1/reports)',
     'the route limit, not --body-limit',
   );
   const fits = await app.inject({ method: 'POST', url: '/v1/reports', payload: { items: [report('a'), report('b')] } });

@@ -1,16 +1,38 @@
 import t from 'tap';
-import { JsonDepthGuard, withinDepth } from '../../../lib/core/json-depth.ts';
+import { JsonGuard, withinDepth, type JsonExcess } from '../../../lib/core/json-guard.ts';
 import { bestTimes, KiB } from '../../helpers/cost-ratio.ts';
 
 /** The smallest bound the text passes. */
 function depthOf(bytes: Uint8Array, chunk = bytes.length): number {
   for (let d = 0; d <= 200; d++) {
-    const guard = new JsonDepthGuard(d);
+    const guard = new JsonGuard({ maxDepth: d });
     let ok = true;
-    for (let i = 0; i < bytes.length && ok; i += chunk) ok = guard.feed(bytes.subarray(i, i + chunk));
+    for (let i = 0; i < bytes.length && ok; i += chunk) ok = guard.feed(bytes.subarray(i, i + chunk)) === null;
     if (ok) return d;
   }
   return -1;
+}
+
+/** The smallest value bound the text passes. */
+function valuesOf(bytes: Uint8Array, chunk: number): number {
+  let lo = 0;
+  let hi = bytes.length;
+  while (lo < hi) {
+    const mid = Math.floor((lo + hi) / 2);
+    const guard = new JsonGuard({ maxDepth: 1000, maxValues: mid });
+    let ok = true;
+    for (let i = 0; i < bytes.length && ok; i += chunk) ok = guard.feed(bytes.subarray(i, i + chunk)) === null;
+    if (ok) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
+}
+
+/** Arrays and objects, plus every element or member after the first of each. */
+function trueValues(v: unknown): number {
+  if (typeof v !== 'object' || v === null) return 0;
+  const children = Object.values(v);
+  return 1 + Math.max(0, children.length - 1) + children.reduce<number>((sum, x) => sum + trueValues(x), 0);
 }
 
 function trueDepth(v: unknown): number {
@@ -39,10 +61,34 @@ t.test('counts nesting outside strings only', async (t) => {
   for (const [text, want] of cases) t.equal(depthOf(Buffer.from(text)), want, text);
   t.notOk(withinDepth(Buffer.from('['.repeat(65)), 64), 'one level past the bound');
   t.ok(withinDepth(Buffer.from('['.repeat(64)), 64), 'exactly at the bound');
+  const guard = new JsonGuard({ maxDepth: 64, maxValues: 3 });
+  t.equal(guard.feed(Buffer.from('[1,2,')), null, 'three values so far');
+  t.equal(guard.feed(Buffer.from('"a,b,c",')), 'values', 'commas in strings do not count; the fourth value does');
+});
+
+t.test('arrays longer than the bound are found, with the top-level key that holds them', async (t) => {
+  const check = (text: string, chunk = text.length): [JsonExcess, JsonGuard['longArray']] => {
+    const guard = new JsonGuard({ maxDepth: 64, maxArrayItems: 3 });
+    let got: JsonExcess = null;
+    for (let i = 0; i < text.length && got === null; i += chunk)
+      got = guard.feed(Buffer.from(text.slice(i, i + chunk)));
+    return [got, guard.longArray];
+  };
+  t.same(check('{"NodeNames":["a","b","c"]}'), [null, null], 'three items pass');
+  t.same(check('{"Pod":{"x":1,"y":2,"z":3,"w":4},"NodeNames":["a","b","c","d"]}'), [
+    'items',
+    { key: 'NodeNames', depth: 2 },
+  ]);
+  t.same(check('{"Nodes":{"items":[{},{},{},{}]}}'), ['items', { key: 'Nodes', depth: 3 }]);
+  t.same(check('[[1,2,3,4]]'), ['items', { key: null, depth: 2 }], 'no top-level object, no key');
+  t.same(check('{"a":"x,y,z,w","b":[1,2,3]}'), [null, null], 'commas in strings are not items');
+  t.same(check('{"NodeNames":["a","b","c","d"]}', 1), ['items', { key: 'NodeNames', depth: 2 }], 'byte by byte');
+  t.same(check(`{"${'k'.repeat(100)}":[1,2,3,4]}`), ['items', { key: null, depth: 2 }], 'a long key is not kept');
+  t.same(check(`{"${'k'.repeat(100)}":[1,2,3,4]}`, 7), ['items', { key: null, depth: 2 }], 'nor in pieces');
 });
 
 /** Random documents whose strings are full of quotes, backslashes and brackets, split at every chunk size. */
-t.test('chunk boundaries never change the answer (seeded random documents)', async (t) => {
+t.test('chunk boundaries never change depth or values (seeded random documents)', async (t) => {
   let seed = 13;
   const rand = (n: number): number => {
     seed = (seed * 1103515245 + 12345) % 2 ** 31;
@@ -63,9 +109,12 @@ t.test('chunk boundaries never change the answer (seeded random documents)', asy
     const v = value(0);
     const bytes = Buffer.from(JSON.stringify(v));
     const want = trueDepth(v);
+    const values = trueValues(v);
     for (const chunk of [1, 2, 3, 7, 31, 33, 100, bytes.length]) {
       const got = depthOf(bytes, chunk);
-      if (got !== want) t.fail(`${JSON.stringify(v)} in chunks of ${chunk}: ${got}, want ${want}`);
+      if (got !== want) t.fail(`${JSON.stringify(v)} in chunks of ${chunk}: depth ${got}, want ${want}`);
+      const counted = valuesOf(bytes, chunk);
+      if (counted !== values) t.fail(`${JSON.stringify(v)} in chunks of ${chunk}: ${counted} values, want ${values}`);
       checked++;
     }
   }
