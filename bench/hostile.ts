@@ -26,7 +26,12 @@ const WARMUP = 300;
  * The hostile requests: the three of the hardening issue, a body of tiny values past the value bound, then the
  * costliest requests berth still accepts: the largest legitimate one, and the densest filter and report bodies.
  */
-const HOSTILE: Record<string, { what: string; body: () => Buffer; path?: string }> = {
+const HOSTILE: Record<string, { what: string; body: () => Buffer | null; path?: string }> = {
+  health: {
+    what: 'control: GET /healthz, the cheapest request (what any second client costs on this machine)',
+    path: '/healthz',
+    body: () => null,
+  },
   'names-20k': {
     what: 'a valid filter request naming 20,000 nodes (4x --max-nodes)',
     body: () => verbBody(20_000),
@@ -42,8 +47,8 @@ const HOSTILE: Record<string, { what: string; body: () => Buffer; path?: string 
     body: () => verbBody(5000),
   },
   'dense-accepted': {
-    what: 'the densest filter body accepted: a pod holding 26,800 empty arrays (53,600 values)',
-    body: () => densePod(26_800),
+    what: 'the densest filter body accepted: a pod holding 26,700 empty arrays (53,400 values)',
+    body: () => densePod(26_700),
   },
   'report-accepted': {
     what: 'the densest POST /v1/reports body accepted (2 MiB, 130,000 values; invalid reports)',
@@ -55,8 +60,16 @@ const HOSTILE: Record<string, { what: string; body: () => Buffer; path?: string 
   },
 };
 
+/** A pod holding `arrays` empty arrays, in lists of at most 4000 (under the bound on one array's items). */
 function densePod(arrays: number): Buffer {
-  return Buffer.from(`{"Pod":{"metadata":{"x":[${'[],'.repeat(arrays - 1)}[]]}},"Nodes":null,"NodeNames":["a"]}`);
+  const lists = Array.from(
+    { length: Math.ceil(arrays / 4000) },
+    (_, i) =>
+      `[${Array(Math.min(4000, arrays - i * 4000))
+        .fill('[]')
+        .join(',')}]`,
+  );
+  return Buffer.from(`{"Pod":{"metadata":{"x":[${lists.join(',')}]}},"Nodes":null,"NodeNames":["a"]}`);
 }
 
 function verbBody(names: number): Buffer {
@@ -69,16 +82,17 @@ function onCore(core: string, args: string[]): [string, string[]] {
   return [all[0] ?? '', all.slice(1)];
 }
 
-function post(agent: Agent, port: number, path: string, body: Buffer): Promise<number> {
+/** POSTs `body`, or GETs `path` when there is none; resolves with the status, -1 for a reset. */
+function post(agent: Agent, port: number, path: string, body: Buffer | null): Promise<number> {
   return new Promise((resolve) => {
     const req = request(
       {
         host: '127.0.0.1',
         port,
         path,
-        method: 'POST',
+        method: body === null ? 'GET' : 'POST',
         agent,
-        headers: { 'content-type': 'application/json', 'content-length': body.length },
+        headers: body === null ? {} : { 'content-type': 'application/json', 'content-length': body.length },
       },
       (res) => {
         res.resume();
@@ -91,7 +105,7 @@ function post(agent: Agent, port: number, path: string, body: Buffer): Promise<n
     req.on('error', () => {
       resolve(-1);
     });
-    req.end(body);
+    req.end(body ?? undefined);
   });
 }
 
