@@ -5,7 +5,8 @@
  * sends one kind of hostile request after another, back to back, one at a time, so that a hostile request is in
  * flight during the whole phase. Each phase's legitimate p99 is compared with the baseline phase of the same run
  * (no hostile client): the bound is ≤ 2x. Phases run in short blocks, round robin, so drift and load on a shared
- * machine spread over all of them alike.
+ * machine spread over all of them alike; besides the pooled p99, the median over rounds of each round's p99 ratio
+ * to that round's baseline is given, which a burst of load from elsewhere spoils for one round only.
  *
  * The server runs on core 0, both clients on core 1 (taskset, when available). Writes bench/results/hostile.json
  * and .md. Arguments: [--rounds N] [--block N].
@@ -13,6 +14,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import * as hdr from 'hdr-histogram-js';
@@ -55,7 +57,7 @@ const HOSTILE: Record<string, { what: string; body: () => Buffer | null; path?: 
     path: '/v1/reports',
     body: () =>
       Buffer.from(
-        `{"items":[${Array.from({ length: 800 }, (_, i) => `{"node":"n${i}","pools":[${'1,'.repeat(160)}1]}`).join(',')}]}`,
+        `{"items":[${Array.from({ length: 795 }, (_, i) => `{"node":"n${i}","pools":[${'1,'.repeat(160)}1]}`).join(',')}]}`,
       ),
   },
 };
@@ -82,7 +84,7 @@ function onCore(core: string, args: string[]): [string, string[]] {
   return [all[0] ?? '', all.slice(1)];
 }
 
-/** POSTs `body`, or GETs `path` when there is none; resolves with the status, -1 for a reset. */
+/** The legitimate client's call: POST on its kept-alive connection; resolves with the status, -1 for a reset. */
 function post(agent: Agent, port: number, path: string, body: Buffer | null): Promise<number> {
   return new Promise((resolve) => {
     const req = request(
@@ -109,9 +111,45 @@ function post(agent: Agent, port: number, path: string, body: Buffer | null): Pr
   });
 }
 
+/**
+ * One hostile request on a new connection: the headers, then the body in 64 KiB pieces for as long as the server
+ * has not answered. Stopping at the answer keeps the bytes a refused request never needed off the clients' shared
+ * core, so that what the legitimate client sees is the server's doing. Resolves with the status (-1: no answer).
+ */
+async function hostileCall(port: number, path: string, body: Buffer | null): Promise<number> {
+  const socket = connect(port, '127.0.0.1');
+  socket.on('error', () => undefined);
+  const closed = new Promise<void>((resolve) =>
+    socket.on('close', () => {
+      resolve();
+    }),
+  );
+  let head = '';
+  let status = -1;
+  const answered = new Promise<void>((resolve) => {
+    socket.on('data', (d: Buffer) => {
+      head += d.toString('latin1');
+      if (!head.includes('\r\n\r\n')) return;
+      status = Number(/^HTTP\/1\.1 (\d+)/.exec(head)?.[1] ?? -1);
+      socket.destroy();
+      resolve();
+    });
+    void closed.then(resolve);
+  });
+  await Promise.race([new Promise((resolve) => socket.once('connect', resolve)), closed]);
+  const framing = body === null ? '' : `Content-Type: application/json\r\nContent-Length: ${body.length}\r\n`;
+  socket.write(`${body === null ? 'GET' : 'POST'} ${path} HTTP/1.1\r\nHost: berth\r\n${framing}\r\n`);
+  for (let at = 0; body !== null && at < body.length && status < 0 && !socket.destroyed; at += 64 * 1024) {
+    if (!socket.write(body.subarray(at, at + 64 * 1024)))
+      await Promise.race([new Promise((resolve) => socket.once('drain', resolve)), answered]);
+  }
+  await answered;
+  socket.destroy();
+  return status;
+}
+
 /** The hostile process: reads a kind (or "idle") per line on stdin and sends that request back to back. */
 async function hostile(port: number): Promise<void> {
-  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
   const bodies = new Map(Object.entries(HOSTILE).map(([k, v]) => [k, { path: v.path, body: v.body() }]));
   let kind = 'idle';
   const counts = new Map<string, Map<number, number>>();
@@ -123,14 +161,19 @@ async function hostile(port: number): Promise<void> {
     else kind = line;
   });
   process.stdout.write('ready\n');
+  let acknowledged = kind;
   for (;;) {
     const sending = kind;
+    // A switch is acknowledged once the previous kind's request has been answered, so that no phase measures
+    // the tail of the one before.
+    if (sending !== acknowledged) process.stdout.write(`now ${sending}\n`);
+    acknowledged = sending;
     const current = bodies.get(sending);
     if (current === undefined) {
       await new Promise((r) => setTimeout(r, 1));
       continue;
     }
-    const status = await post(agent, port, current.path ?? '/scheduler/filter', current.body);
+    const status = await hostileCall(port, current.path ?? '/scheduler/filter', current.body);
     const byStatus = counts.get(sending) ?? new Map<number, number>();
     byStatus.set(status, (byStatus.get(status) ?? 0) + 1);
     counts.set(sending, byStatus);
@@ -175,20 +218,32 @@ async function main(): Promise<void> {
   const prioritize = filter;
   const phases = ['baseline', ...Object.keys(HOSTILE)];
   const series = new Map(phases.map((p) => [p, histogram()]));
+  // Each round's p99 per phase, for the ratio to the same round's baseline: a burst of load from elsewhere on
+  // the machine then spoils one round's ratio, not the phase's figure.
+  const roundP99 = new Map(phases.map((p) => [p, [] as number[]]));
   try {
     for (let i = 0; i < WARMUP; i++) await legitPair(agent, port, filter, prioritize, null);
+    let previous = 'idle';
     for (let r = 0; r < rounds; r++) {
       for (const phase of phases) {
-        attacker.stdin.write(`${phase === 'baseline' ? 'idle' : phase}\n`);
+        const kind = phase === 'baseline' ? 'idle' : phase;
+        attacker.stdin.write(`${kind}\n`);
+        if (kind !== previous && (await attackerOut.next()).value !== `now ${kind}`) throw new Error('out of step');
+        previous = kind;
         // Let the hostile request start before measuring: the first legitimate call already shares the server.
         for (let i = 0; i < 5; i++) await legitPair(agent, port, filter, prioritize, null);
-        for (let i = 0; i < block; i++) await legitPair(agent, port, filter, prioritize, series.get(phase) ?? null);
+        const h = histogram();
+        for (let i = 0; i < block; i++) await legitPair(agent, port, filter, prioritize, h);
+        series.get(phase)?.add(h);
+        roundP99.get(phase)?.push(h.getValueAtPercentile(99));
       }
       process.stdout.write(`round ${r + 1}/${rounds}\n`);
     }
-    attacker.stdin.write('idle\nreport\n');
+    attacker.stdin.write('idle\n');
+    if (previous !== 'idle') await attackerOut.next();
+    attacker.stdin.write('report\n');
     const counts = JSON.parse(String((await attackerOut.next()).value)) as Record<string, Record<string, number>>;
-    report(phases, series, counts, { rounds, block });
+    report(phases, series, roundP99, counts, { rounds, block });
   } finally {
     attacker.kill();
     server.kill();
@@ -199,14 +254,18 @@ async function main(): Promise<void> {
 function report(
   phases: string[],
   series: Map<string, hdr.Histogram>,
+  roundP99: Map<string, number[]>,
   counts: Record<string, Record<string, number>>,
   run: { rounds: number; block: number },
 ): void {
   const base = series.get('baseline');
   const baseP99 = base?.getValueAtPercentile(99) ?? 1;
+  const baseRounds = roundP99.get('baseline') ?? [];
+  const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
   const rows = phases.map((p) => {
     const h = series.get(p);
     const p99 = h?.getValueAtPercentile(99) ?? 0;
+    const perRound = (roundP99.get(p) ?? []).map((x, r) => x / (baseRounds[r] ?? x));
     return {
       phase: p,
       what: p === 'baseline' ? 'no hostile client' : (HOSTILE[p]?.what ?? ''),
@@ -215,6 +274,7 @@ function report(
       p99,
       p999: h?.getValueAtPercentile(99.9) ?? 0,
       p99Ratio: Number((p99 / baseP99).toFixed(2)),
+      medianRoundP99Ratio: Number(median(perRound).toFixed(2)),
       hostileAnswers: counts[p] ?? {},
     };
   });
@@ -231,11 +291,13 @@ function report(
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'hostile.json'), `${JSON.stringify({ meta, rows }, null, 2)}\n`);
   const lines = [
-    '| hostile client sends, back to back | legitimate filter+prioritize p50 / p99 / p99.9 (µs) | p99 vs baseline | hostile answers |',
+    '| hostile client sends, back to back | legitimate filter+prioritize p50 / p99 / p99.9 (µs) | p99 vs baseline: pooled, median of rounds | hostile answers |',
     '|---|---|---|---|',
     ...rows.map(
       (r) =>
-        `| ${r.phase}: ${r.what} | ${r.p50} / ${r.p99} / ${r.p999} | ${r.p99Ratio}x | ${Object.entries(r.hostileAnswers)
+        `| ${r.phase}: ${r.what} | ${r.p50} / ${r.p99} / ${r.p999} | ${r.p99Ratio}x, ${r.medianRoundP99Ratio}x | ${Object.entries(
+          r.hostileAnswers,
+        )
           .map(([s, n]) => `${n}× ${s === '-1' ? 'reset' : s}`)
           .join(', ')} |`,
     ),
