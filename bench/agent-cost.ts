@@ -21,7 +21,8 @@ import { createServer } from 'node:http';
 import { parseArgs } from 'node:util';
 import si from 'systeminformation';
 import { validateAgentConfig } from '../lib/agent/config.ts';
-import { realDeps, jsonLineLog } from '../server/agent/deps.ts';
+import { realDeps } from '../server/agent/deps.ts';
+import { createLogger } from '../server/common/log.ts';
 import { EchoSocket } from '../server/agent/latency/echo-socket.ts';
 import { encodeEchoPacket, ECHO_REQUEST } from '../server/agent/latency/echo-packet.ts';
 import { NvmeDeviceCollector } from '../server/agent/collectors/nvme-devices.ts';
@@ -71,7 +72,7 @@ async function main(): Promise<void> {
   const checked = validateAgentConfig({ flags, env: {}, hostname: 'bench' });
   if (!checked.ok) throw new Error(JSON.stringify(checked.problems));
   const config = checked.value;
-  const deps = realDeps(jsonLineLog(() => undefined));
+  const deps = realDeps(createLogger({ level: 'info', destination: { write: () => undefined } }));
   const parts = await buildAgentParts(config, deps, { once: false });
   const echoPort = parts.echo?.address.port ?? 0;
   const probesPerRound = Math.min(peerCount, 24) * config.probe.count;

@@ -1,8 +1,13 @@
 /**
- * `npm run bench`: one-at-a-time filter+prioritize latency, the way kube-scheduler calls, against berth and a
- * no-op extender started in the same run. Servers run in their own processes (pinned to core 0 when taskset is
- * available), the client here (core 1). Latencies are recorded in microseconds with HdrHistogram.
- * Writes bench/results/latest.md and latest.json.
+ * `npm run bench`: what kube-scheduler waits for, one call at a time, against berth and a no-op extender started
+ * in the same run. The no-op gives the same answers' shapes berth gives (every node passing, every node scored),
+ * so the ratio is berth's own work. Servers run in their own processes (pinned to core 0 when taskset is
+ * available), the client here (core 1); latencies in microseconds from HdrHistogram.
+ *
+ * Three cases at each node count: a StatefulSet pod with needs (filter, then prioritize over filter's survivors),
+ * a pod without needs (the fast path), and prioritize alone (its filter went to another replica, so nothing is
+ * remembered). Each case runs three rounds, the servers alternating in blocks of 100; the table gives the median
+ * of the three rounds. Writes bench/results/latest.md and latest.json.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -12,12 +17,15 @@ import { createInterface } from 'node:readline';
 import * as hdr from 'hdr-histogram-js';
 import { NODE_COUNTS, nodeName, statefulPod } from './scenarios.ts';
 
+const ROUNDS = 3;
 const WARMUP = 300;
-const SAMPLES: Record<number, number> = { 100: 4000, 500: 4000, 5000: 1500 };
+const SAMPLES: Record<number, number> = { 100: 3000, 500: 3000, 5000: 1000 };
 const BLOCK = 100;
+const SERVERS = ['berth', 'noop'] as const;
+type ServerKind = (typeof SERVERS)[number];
 const pinned = spawnSync('taskset', ['-c', '0', 'true']).status === 0;
 
-async function startServer(kind: 'berth' | 'noop'): Promise<{ port: number; child: ChildProcess }> {
+async function startServer(kind: ServerKind): Promise<{ port: number; child: ChildProcess }> {
   const args = [join(import.meta.dirname, 'server.ts'), kind];
   const child = pinned
     ? spawn('taskset', ['-c', '0', process.execPath, ...args], { stdio: ['ignore', 'pipe', 'inherit'] })
@@ -30,120 +38,146 @@ async function startServer(kind: 'berth' | 'noop'): Promise<{ port: number; chil
 
 function post(agent: Agent, port: number, path: string, body: Buffer): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    const req = request(
-      {
-        host: '127.0.0.1',
-        port,
-        path,
-        method: 'POST',
-        agent,
-        headers: { 'content-type': 'application/json', 'content-length': body.length },
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => {
-          if (res.statusCode === 200) resolve(Buffer.concat(chunks));
-          else reject(new Error(`${path}: HTTP ${String(res.statusCode)}`));
-        });
-      },
-    );
+    const headers = { 'content-type': 'application/json', 'content-length': body.length };
+    const req = request({ host: '127.0.0.1', port, path, method: 'POST', agent, headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        if (res.statusCode === 200) resolve(Buffer.concat(chunks));
+        else reject(new Error(`${path}: HTTP ${String(res.statusCode)}`));
+      });
+    });
     req.on('error', reject);
     req.end(body);
   });
 }
 
-interface Series {
-  filter: hdr.Histogram;
-  prioritize: hdr.Histogram;
-  pair: hdr.Histogram;
+/** One step of a case: the calls kube-scheduler makes, in order. */
+type Call = readonly [path: string, body: Buffer];
+
+interface Case {
+  readonly name: string;
+  readonly calls: readonly Call[];
 }
+
+interface Percentiles {
+  readonly p50: number;
+  readonly p99: number;
+  readonly p999: number;
+}
+
 const histogram = (): hdr.Histogram =>
   hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 10_000_000, numberOfSignificantValueDigits: 3 });
 
-async function pair(
-  agent: Agent,
-  port: number,
-  filterBody: Buffer,
-  prioritizeBody: Buffer,
-  s: Series | null,
-): Promise<void> {
-  const t0 = process.hrtime.bigint();
-  await post(agent, port, '/scheduler/filter', filterBody);
-  const t1 = process.hrtime.bigint();
-  await post(agent, port, '/scheduler/prioritize', prioritizeBody);
-  const t2 = process.hrtime.bigint();
-  if (s === null) return;
-  s.filter.recordValue(Number(t1 - t0) / 1000);
-  s.prioritize.recordValue(Number(t2 - t1) / 1000);
-  s.pair.recordValue(Number(t2 - t0) / 1000);
-}
-
-const pct = (h: hdr.Histogram): { p50: number; p99: number; p999: number; max: number } => ({
+const percentiles = (h: hdr.Histogram): Percentiles => ({
   p50: h.getValueAtPercentile(50),
   p99: h.getValueAtPercentile(99),
   p999: h.getValueAtPercentile(99.9),
-  max: h.maxValue,
 });
 
-async function main(): Promise<void> {
-  const servers = { berth: await startServer('berth'), noop: await startServer('noop') };
-  const agents = {
-    berth: new Agent({ keepAlive: true, maxSockets: 1 }),
-    noop: new Agent({ keepAlive: true, maxSockets: 1 }),
-  };
+async function runCalls(agent: Agent, port: number, calls: readonly Call[]): Promise<number> {
+  const t0 = process.hrtime.bigint();
+  for (const [path, body] of calls) await post(agent, port, path, body);
+  return Number(process.hrtime.bigint() - t0) / 1000;
+}
+
+async function cases(agent: Agent, port: number, n: number): Promise<Case[]> {
+  const names = Array.from({ length: n }, (_, i) => nodeName(i));
   const pod = statefulPod();
-  const rows: Record<string, unknown>[] = [];
+  const body = (p: unknown, list: readonly string[]): Buffer =>
+    Buffer.from(JSON.stringify({ Pod: p, Nodes: null, NodeNames: list }));
+  const filterBody = body(pod, names);
+  const answer = await post(agent, port, '/scheduler/filter', filterBody);
+  const passed = (JSON.parse(answer.toString()) as { NodeNames: string[] }).NodeNames;
+  const plain = { ...pod, metadata: { ...(pod['metadata'] as object), annotations: {} } };
+  return [
+    {
+      name: 'with needs',
+      calls: [
+        ['/scheduler/filter', filterBody],
+        ['/scheduler/prioritize', body(pod, passed)],
+      ],
+    },
+    {
+      name: 'no needs',
+      calls: [
+        ['/scheduler/filter', body(plain, names)],
+        ['/scheduler/prioritize', body(plain, names)],
+      ],
+    },
+    { name: 'prioritize alone', calls: [['/scheduler/prioritize', body(pod, passed)]] },
+  ];
+}
+
+type Servers = Record<ServerKind, { port: number; agent: Agent }>;
+
+/** One round of one case: both servers, alternating in blocks, after a warm-up. */
+async function round(servers: Servers, c: Case, samples: number): Promise<Record<ServerKind, Percentiles>> {
+  const hs = { berth: histogram(), noop: histogram() };
+  for (let i = 0; i < WARMUP; i++) for (const k of SERVERS) await runCalls(servers[k].agent, servers[k].port, c.calls);
+  for (let done = 0; done < samples; done += BLOCK)
+    for (const k of SERVERS)
+      for (let i = 0; i < BLOCK; i++) hs[k].recordValue(await runCalls(servers[k].agent, servers[k].port, c.calls));
+  return { berth: percentiles(hs.berth), noop: percentiles(hs.noop) };
+}
+
+const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
+
+interface Row {
+  readonly nodes: number;
+  readonly case: string;
+  readonly rounds: readonly Record<ServerKind, Percentiles>[];
+  readonly berth: Percentiles;
+  readonly noop: Percentiles;
+  readonly ratio: { readonly p50: number; readonly p99: number };
+}
+
+function summarise(nodes: number, name: string, rounds: Record<ServerKind, Percentiles>[]): Row {
+  const pick = (k: ServerKind, p: keyof Percentiles): number => median(rounds.map((r) => r[k][p]));
+  const of = (k: ServerKind): Percentiles => ({ p50: pick(k, 'p50'), p99: pick(k, 'p99'), p999: pick(k, 'p999') });
+  const ratio = (p: 'p50' | 'p99'): number => median(rounds.map((r) => r.berth[p] / r.noop[p]));
+  return {
+    nodes,
+    case: name,
+    rounds,
+    berth: of('berth'),
+    noop: of('noop'),
+    ratio: { p50: ratio('p50'), p99: ratio('p99') },
+  };
+}
+
+async function main(): Promise<void> {
+  const children = { berth: await startServer('berth'), noop: await startServer('noop') };
+  const servers: Servers = {
+    berth: { port: children.berth.port, agent: new Agent({ keepAlive: true, maxSockets: 1 }) },
+    noop: { port: children.noop.port, agent: new Agent({ keepAlive: true, maxSockets: 1 }) },
+  };
+  const rows: Row[] = [];
   try {
     for (const n of NODE_COUNTS) {
-      const names = Array.from({ length: n }, (_, i) => nodeName(i));
-      const filterBody = Buffer.from(JSON.stringify({ Pod: pod, Nodes: null, NodeNames: names }));
-      const passed = (
-        JSON.parse((await post(agents.berth, servers.berth.port, '/scheduler/filter', filterBody)).toString()) as {
-          NodeNames: string[];
-        }
-      ).NodeNames;
-      const prioritizeBody = Buffer.from(JSON.stringify({ Pod: pod, Nodes: null, NodeNames: passed }));
-      const series = {
-        berth: { filter: histogram(), prioritize: histogram(), pair: histogram() },
-        noop: { filter: histogram(), prioritize: histogram(), pair: histogram() },
-      };
-      for (let i = 0; i < WARMUP; i++)
-        for (const k of ['berth', 'noop'] as const)
-          await pair(agents[k], servers[k].port, filterBody, prioritizeBody, null);
-      const total = SAMPLES[n] ?? 1000;
-      for (let done = 0; done < total; done += BLOCK) {
-        for (const k of ['berth', 'noop'] as const)
-          for (let i = 0; i < BLOCK; i++) await pair(agents[k], servers[k].port, filterBody, prioritizeBody, series[k]);
+      for (const c of await cases(servers.berth.agent, servers.berth.port, n)) {
+        const rounds = [];
+        for (let r = 0; r < ROUNDS; r++) rounds.push(await round(servers, c, SAMPLES[n] ?? 1000));
+        const row = summarise(n, c.name, rounds);
+        rows.push(row);
+        process.stdout.write(`${tableRow(row)}\n`);
       }
-      for (const k of ['berth', 'noop'] as const) {
-        rows.push({
-          nodes: n,
-          passed: passed.length,
-          server: k,
-          samples: total,
-          bodyBytes: filterBody.length,
-          filter: pct(series[k].filter),
-          prioritize: pct(series[k].prioritize),
-          pair: pct(series[k].pair),
-        });
-      }
-      const b = pct(series.berth.pair);
-      const z = pct(series.noop.pair);
-      process.stdout.write(
-        `${n} nodes (${passed.length} pass filter): berth filter+prioritize p50 ${b.p50}µs p99 ${b.p99}µs p99.9 ${b.p999}µs | no-op p50 ${z.p50}µs p99 ${z.p99}µs p99.9 ${z.p999}µs | p99 ratio ${(b.p99 / z.p99).toFixed(2)}\n`,
-      );
     }
   } finally {
-    servers.berth.child.kill();
-    servers.noop.child.kill();
-    agents.berth.destroy();
-    agents.noop.destroy();
+    for (const k of SERVERS) {
+      children[k].child.kill();
+      servers[k].agent.destroy();
+    }
   }
   writeResults(rows);
 }
 
-function writeResults(rows: Record<string, unknown>[]): void {
+function tableRow(r: Row): string {
+  const f = (p: Percentiles): string => `${Math.round(p.p50)} / ${Math.round(p.p99)}`;
+  return `| ${r.nodes} | ${r.case} | ${f(r.berth)} | ${f(r.noop)} | ${r.ratio.p50.toFixed(2)} / ${r.ratio.p99.toFixed(2)} |`;
+}
+
+function writeResults(rows: readonly Row[]): void {
   const dir = join(import.meta.dirname, 'results');
   mkdirSync(dir, { recursive: true });
   const meta = {
@@ -151,22 +185,14 @@ function writeResults(rows: Record<string, unknown>[]): void {
     node: process.version,
     cpus: spawnSync('nproc').stdout.toString().trim(),
     pinned,
+    rounds: ROUNDS,
   };
   writeFileSync(join(dir, 'latest.json'), `${JSON.stringify({ meta, rows }, null, 2)}\n`);
   const lines = [
-    '| nodes | server | filter p50 / p99 / p99.9 (µs) | prioritize p50 / p99 / p99.9 (µs) | filter+prioritize p50 / p99 / p99.9 (µs) |',
+    '| names | case | berth p50 / p99 (µs) | no-op p50 / p99 (µs) | ratio p50 / p99 |',
     '|---|---|---|---|---|',
+    ...rows.map(tableRow),
   ];
-  for (const r of rows as {
-    nodes: number;
-    server: string;
-    filter: ReturnType<typeof pct>;
-    prioritize: ReturnType<typeof pct>;
-    pair: ReturnType<typeof pct>;
-  }[]) {
-    const f = (p: ReturnType<typeof pct>): string => `${p.p50} / ${p.p99} / ${p.p999}`;
-    lines.push(`| ${r.nodes} | ${r.server} | ${f(r.filter)} | ${f(r.prioritize)} | ${f(r.pair)} |`);
-  }
   writeFileSync(join(dir, 'latest.md'), `${lines.join('\n')}\n\n${JSON.stringify(meta)}\n`);
   process.stdout.write(`\n${lines.join('\n')}\n`);
 }

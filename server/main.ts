@@ -1,6 +1,7 @@
 /**
  * The berth command: `berth extender`, `berth agent`. Only this file wires adapters together.
  */
+import { isBerthError } from '../lib/core/errors.ts';
 import { runExtenderCommand } from './extender/run.ts';
 
 const USAGE = `Usage: berth <command> [flags]
@@ -8,9 +9,22 @@ const USAGE = `Usage: berth <command> [flags]
 Commands:
   extender   serve kube-scheduler's filter and prioritize verbs (berth extender --help)
   agent      measure this node and publish its report (berth agent --help)
+  explain    why berth would place a pod where it would: explain pod NAMESPACE/NAME (berth explain --help)
 `;
 
+/** Runs one command; resolves its exit status. berth's own errors end it with one line and status 1. */
 export async function main(argv: readonly string[]): Promise<number> {
+  try {
+    return await dispatch(argv);
+  } catch (e) {
+    // berth's errors (lib/core/errors.ts) are one line with their code; anything else is a bug: the stack.
+    const text = isBerthError(e) ? `${e.message} (${e.code})` : e instanceof Error ? (e.stack ?? e.message) : String(e);
+    process.stderr.write(`berth: ${text}\n`);
+    return 1;
+  }
+}
+
+async function dispatch(argv: readonly string[]): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
     case 'extender':
@@ -18,6 +32,10 @@ export async function main(argv: readonly string[]): Promise<number> {
     case 'agent': {
       const { runAgentCommand } = await import('./agent/cli.ts');
       return runAgentCommand(rest);
+    }
+    case 'explain': {
+      const { runExplainCommand } = await import('./explain/command.ts');
+      return runExplainCommand(rest);
     }
     case undefined:
     case '--help':
@@ -31,14 +49,4 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
-if (import.meta.main) {
-  main(process.argv.slice(2)).then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (e: unknown) => {
-      process.stderr.write(`berth: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
-      process.exitCode = 1;
-    },
-  );
-}
+if (import.meta.main) process.exitCode = await main(process.argv.slice(2));

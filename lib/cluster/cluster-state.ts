@@ -80,12 +80,25 @@ export class ClusterState {
     );
   }
 
+  /** A claim as the informers last showed it (the pod-routing webhook's first place to look). */
+  knownClaim(namespace: string, name: string): ClaimFacts | undefined {
+    return this.#claims.get(claimKey(namespace, name));
+  }
+
+  knownClass(name: string): ClassFacts | undefined {
+    return this.#classes.get(name);
+  }
+
   peerNodes(rule: PeerRule, pod: PodFacts): readonly string[] {
     return this.#peers.nodesFor(rule, `${pod.namespace}/${pod.name}`);
   }
 
   reserved(node: string): readonly number[] {
     return this.ledger.reserved(node);
+  }
+
+  reservations(): ReadonlyMap<string, readonly number[]> {
+    return this.ledger.reservations();
   }
 
   /**

@@ -104,6 +104,11 @@ export class Ledger {
     return this.#volumesByNode.get(node) ?? NONE;
   }
 
+  /** Every node with reserved volumes; the map is live (kept up to date by the transitions), not a copy. */
+  reservations(): ReadonlyMap<string, readonly number[]> {
+    return this.#volumesByNode;
+  }
+
   get(key: string): Reservation | undefined {
     return this.#byKey.get(key);
   }

@@ -8,8 +8,9 @@
  * object's name, so a report can only ever describe the node its object is named after (the admission policy in
  * manifests/admission/ ties the name to the writer's node).
  */
-import { describeProblems, isRecord, type Checked } from './check.ts';
-import { linkView, parseReport, REPORT_API_VERSION, type NodeReport } from './report.ts';
+import { isRecord, type Checked } from './check.ts';
+import { linkView, parseReport, REPORT_API_VERSION, REPORT_FIELDS, type NodeReport } from './report.ts';
+import { number, object, optional, string, toOpenApi, type Infer, type OpenApi } from './schema.ts';
 import { formatBitRate, formatBytes } from './units.ts';
 
 export const NODE_REPORT_GROUP = 'berth.io';
@@ -18,12 +19,27 @@ export const NODE_REPORT_KIND = 'NodeReport';
 export const NODE_REPORT_PLURAL = 'nodereports';
 export const NODE_REPORT_API_VERSION = `${NODE_REPORT_GROUP}/${NODE_REPORT_VERSION}`;
 
-export interface ReportSummary {
-  readonly nvmeFree: string;
-  readonly nvmeCapacity: string;
-  readonly linkSpeed: string;
-  readonly problems: number;
+const SUMMARY = object(
+  {
+    nvmeFree: string(32, { description: 'free NVMe pool space, e.g. 1.2Ti' }),
+    nvmeCapacity: string(32, { description: 'NVMe pool capacity, e.g. 3.5Ti' }),
+    linkSpeed: string(32, { description: 'pod-traffic link speed, e.g. 25Gbit/s; none or unknown' }),
+    problems: number({ min: 0, integer: true, description: 'number of collector problems' }),
+  },
+  { description: 'human-readable copies for the printer columns, derived from the fields beside them' },
+);
+
+/** The status as the CRD validates it: the report's fields (its apiVersion is the object's) and the summary. */
+export const NODE_REPORT_STATUS_SCHEMA = object({ ...REPORT_FIELDS, summary: optional(SUMMARY) });
+
+/** The CRD's openAPIV3Schema for `status` (manifests/crd/nodereports.yaml; scripts/nodereport-crd.ts writes it). */
+export function nodeReportStatusOpenApi(): OpenApi {
+  return toOpenApi(NODE_REPORT_STATUS_SCHEMA);
 }
+
+export type ReportSummary = Infer<typeof SUMMARY>;
+
+const REPORT_KEYS = Object.keys(REPORT_FIELDS);
 
 export type NodeReportStatus = Omit<NodeReport, 'apiVersion'> & { readonly summary: ReportSummary };
 
@@ -89,9 +105,9 @@ export function reportFromObject(obj: unknown): Checked<NodeReport | null> {
   if (status === undefined || status === null || (isRecord(status) && Object.keys(status).length === 0))
     return { ok: true, value: null };
   if (!isRecord(status)) return { ok: false, problems: [{ path: 'status', message: 'must be an object' }] };
-  // The summary is derived, never read back: the numbers beside it are the truth.
-  const fields: Record<string, unknown> = { ...status, apiVersion: REPORT_API_VERSION };
-  delete fields['summary'];
+  // The report's fields only: the summary is derived, never read back (the numbers beside it are the truth).
+  const fields: Record<string, unknown> = { apiVersion: REPORT_API_VERSION };
+  for (const key of REPORT_KEYS) if (key in status) fields[key] = status[key];
   const parsed = parseReport(fields, 'status');
   if (!parsed.ok) return parsed;
   if (parsed.value.node !== name) {
@@ -124,8 +140,4 @@ export function statusWrittenAtMs(obj: unknown): number | null {
     if (!Number.isNaN(t) && (latest === null || t > latest)) latest = t;
   }
   return latest;
-}
-
-export function describeObjectProblems(result: Checked<unknown>): string {
-  return result.ok ? '' : describeProblems(result.problems);
 }

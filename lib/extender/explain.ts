@@ -3,7 +3,7 @@
  */
 import { hasNeeds, totalNvme, type Needs } from './needs.ts';
 import type { Terms } from './score.ts';
-import { evaluateNode, type NodeVerdict, type RequestContext } from './verdict.ts';
+import { evaluateNodes, type NodeVerdict, type RequestContext } from './verdict.ts';
 import { formatBitRate, formatBytes, formatDurationUs } from '../core/units.ts';
 
 export interface NodeExplanation {
@@ -48,7 +48,8 @@ export function describeNeeds(n: Needs): Explanation['needs'] {
 
 export function explainNodes(pod: Explanation['pod'], names: readonly string[], ctx: RequestContext): Explanation {
   const fastPath = !hasNeeds(ctx.needs);
-  const nodes = names.map((node): NodeExplanation => {
+  const verdicts = fastPath ? [] : evaluateNodes(names, ctx);
+  const nodes = names.map((node, i): NodeExplanation => {
     if (fastPath) {
       return {
         node,
@@ -69,7 +70,7 @@ export function explainNodes(pod: Explanation['pod'], names: readonly string[], 
         },
       };
     }
-    const v = evaluateNode(node, ctx);
+    const v = verdicts[i] as NodeVerdict;
     const r = v.rejection;
     return {
       node,
@@ -85,7 +86,7 @@ export function explainNodes(pod: Explanation['pod'], names: readonly string[], 
   return {
     pod,
     needs: describeNeeds(ctx.needs),
-    peerNodes: ctx.peers.map((p) => p.node),
+    peerNodes: ctx.peers.refs.map((p) => p.node),
     fastPath,
     policy: ctx.policy,
     nodes,

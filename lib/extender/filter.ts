@@ -1,10 +1,12 @@
 /**
  * The filter verb, pure: which candidate nodes can take the pod, and why the others cannot. A pod without needs
- * passes every node untouched: berth never disturbs pods it has no opinion about.
+ * passes every node untouched: berth never disturbs pods it has no opinion about, and answers them with the
+ * request's own node list.
  */
+import { judgeSlots, PASSED } from './judge.ts';
 import { hasNeeds } from './needs.ts';
-import { assessNode, newAssessment, type ReasonCode, type RequestContext } from './verdict.ts';
-import { emptyMap, filterResult, type ExtenderArgs, type FilterResult } from './wire.ts';
+import { rejectionAt, type ReasonCode, type RequestContext } from './verdict.ts';
+import { filterResult, passedAll, type ExtenderArgs, type FilterResult } from './wire.ts';
 
 export interface FilterOutcome {
   readonly result: FilterResult;
@@ -16,50 +18,48 @@ export interface FilterOutcome {
 }
 
 const NOTHING_REJECTED: ReadonlyMap<ReasonCode, number> = new Map();
+const NO_SCORES: readonly number[] = Object.freeze([]);
 
 /** A pod whose needs could not be read fails on every node with the same reason, so the event shows it. */
 export function rejectAll(args: ExtenderArgs, reason: string): FilterOutcome {
-  const unresolvable = emptyMap();
+  const unresolvable: Record<string, string> = {};
   for (const name of args.names) unresolvable[name] = reason;
   return {
-    result: filterResult(args, [], emptyMap(), unresolvable),
+    result: filterResult(args, [], {}, unresolvable),
     passed: [],
-    scores: [],
+    scores: NO_SCORES,
     rejected: new Map([['invalid_needs', args.names.length]]),
   };
 }
 
 export function filterNodes(args: ExtenderArgs, ctx: RequestContext): FilterOutcome {
+  const names = args.names;
   if (!hasNeeds(ctx.needs))
-    return {
-      result: filterResult(
-        args,
-        args.names.map((_, i) => i),
-        emptyMap(),
-        emptyMap(),
-      ),
-      passed: args.names,
-      scores: [],
-      rejected: NOTHING_REJECTED,
-    };
+    return { result: passedAll(args), passed: names, scores: NO_SCORES, rejected: NOTHING_REJECTED };
+  const n = names.length;
+  const slots = ctx.store.resolve(names);
+  const v = ctx.store.verdicts;
+  judgeSlots(ctx, slots, n, v);
   const passed: number[] = [];
   const passedNames: string[] = [];
   const scores: number[] = [];
-  const failed = emptyMap();
-  const unresolvable = emptyMap();
+  const failed: Record<string, string> = {};
+  const unresolvable: Record<string, string> = {};
   const rejected = new Map<ReasonCode, number>();
-  const scratch = newAssessment();
-  for (let i = 0; i < args.names.length; i++) {
-    const name = args.names[i] ?? '';
-    const rejection = assessNode(name, ctx, scratch);
-    if (rejection === null) {
+  for (let i = 0; i < n; i++) {
+    const name = names[i] ?? '';
+    if (v.code[i] === PASSED) {
       passed.push(i);
       passedNames.push(name);
-      scores.push(scratch.score ?? 0);
+      scores.push(Math.max(0, v.score[i] ?? 0));
       continue;
     }
+    const rejection = rejectionAt(ctx, v, i, slots[i] ?? -1);
+    if (rejection === null) continue;
     (rejection.unresolvable ? unresolvable : failed)[name] = rejection.message;
     rejected.set(rejection.code, (rejected.get(rejection.code) ?? 0) + 1);
   }
-  return { result: filterResult(args, passed, failed, unresolvable), passed: passedNames, scores, rejected };
+  const result =
+    passed.length === n ? passedAll(args, failed, unresolvable) : filterResult(args, passed, failed, unresolvable);
+  return { result, passed: passedNames, scores, rejected };
 }

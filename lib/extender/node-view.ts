@@ -1,9 +1,9 @@
 /**
- * What the request path needs of one node's report, computed once when the report arrives so that filter and
- * prioritize only read: NVMe pools sorted by free space, the pod-traffic link's speed and load, and RTT by peer.
+ * What berth keeps of one node's report besides the typed columns of the node table: the few fields that reasons,
+ * explain, the reports listing, peer discovery and metrics read. The rest of the report (devices, the peer list,
+ * which lives on in the RTT index) is dropped on arrival: memory follows what berth reads.
  */
-import type { NodeIds } from './node-ids.ts';
-import { linkView, type LinkView, type NodeReport } from '../core/report.ts';
+import { linkView, type CollectorProblem, type LinkView, type NodeReport } from '../core/report.ts';
 
 export { linkView, type LinkView };
 
@@ -15,19 +15,22 @@ export interface PoolView {
 
 export interface NodeView {
   readonly node: string;
-  readonly id: number;
   readonly zone: string | null;
   readonly receivedAtMs: number;
+  /** NVMe pools, most free first (ties by name): a single volume fits iff it fits in the first. */
   readonly nvmePools: readonly PoolView[];
   readonly nvmeCapacityBytes: number;
   readonly nvmeFreeBytes: number;
   readonly link: LinkView | null;
-  /** p50 round-trip time in microseconds to each measured peer, by peer node id. */
-  readonly rttById: ReadonlyMap<number, number>;
-  readonly report: NodeReport;
+  readonly agent: NodeReport['agent'];
+  readonly probe: string | null;
+  readonly takenAt: string;
+  readonly problems: readonly CollectorProblem[];
+  /** How many peers the node's agent measured (the RTTs themselves are in the RTT index). */
+  readonly peersMeasured: number;
 }
 
-export function nodeView(report: NodeReport, receivedAtMs: number, ids: NodeIds): NodeView {
+export function nodeView(report: NodeReport, receivedAtMs: number): NodeView {
   const nvmePools = report.pools
     .filter((p) => p.nvme)
     .map((p) => ({ name: p.name, freeBytes: p.freeBytes, capacityBytes: p.capacityBytes }))
@@ -38,18 +41,18 @@ export function nodeView(report: NodeReport, receivedAtMs: number, ids: NodeIds)
     cap += p.capacityBytes;
     free += p.freeBytes;
   }
-  const rttById = new Map<number, number>();
-  for (const peer of report.peers) rttById.set(ids.id(peer.node), peer.p50Us);
   return {
     node: report.node,
-    id: ids.id(report.node),
     zone: report.zone,
     receivedAtMs,
     nvmePools,
     nvmeCapacityBytes: cap,
     nvmeFreeBytes: free,
     link: linkView(report),
-    rttById,
-    report,
+    agent: report.agent,
+    probe: report.probe,
+    takenAt: report.takenAt,
+    problems: report.problems,
+    peersMeasured: new Set(report.peers.map((p) => p.node)).size,
   };
 }

@@ -13,8 +13,11 @@ export interface ClusterView {
   claimVolumes(pod: PodFacts): readonly number[];
   /** Nodes that already run the pod's peers (excluding the pod itself). */
   peerNodes(rule: PeerRule, pod: PodFacts): readonly string[];
-  /** Volumes reserved on the node for pods that were placed but are not yet in the node's report. */
-  reserved(node: string): readonly number[];
+  /**
+   * Volumes reserved for pods that were placed but are not yet in their node's report, by node; nodes without a
+   * reservation are absent. Read once per request, not once per node.
+   */
+  reservations(): ReadonlyMap<string, readonly number[]>;
   /**
    * berth's prioritize answer for a pod with needs. The Kubernetes side holds the pod's volumes on its best-scored
    * nodes until the real placement shows (docs/kubernetes.md, "the race window"); standalone mode has no use for it.
@@ -22,7 +25,11 @@ export interface ClusterView {
   scored?(pod: PodFacts, needs: Needs, scores: readonly HostPriority[]): void;
   /** kube-scheduler is judging the pod again (filter, prioritize): holds from its previous attempt are void. */
   attempt?(pod: PodFacts): void;
-  /** berth's filter answer for a pod with needs: the nodes it let through (kube-scheduler skips prioritize for one). */
+  /**
+   * berth's filter answer for a pod with needs: the nodes it let through (kube-scheduler skips prioritize for one).
+   * None means the pod was turned away: the Kubernetes side remembers it, to have it retried when a report brings
+   * room (docs/kubernetes.md, "Retry when room appears").
+   */
   filtered?(pod: PodFacts, needs: Needs, passed: readonly string[]): void;
   /** Whether the cluster state is synced enough to answer; with a reason when not. */
   readiness(): { readonly ready: boolean; readonly reason: string };
@@ -35,11 +42,12 @@ export interface ClusterView {
 
 const NONE: readonly number[] = Object.freeze([]);
 const NO_NODES: readonly string[] = Object.freeze([]);
+const NO_RESERVATIONS: ReadonlyMap<string, readonly number[]> = new Map();
 
 export const standaloneCluster: ClusterView = Object.freeze({
   claimVolumes: () => NONE,
   peerNodes: () => NO_NODES,
-  reserved: () => NONE,
+  reservations: () => NO_RESERVATIONS,
   readiness: () => ({ ready: true, reason: 'standalone: no cluster to sync' }),
 });
 

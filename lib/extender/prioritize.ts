@@ -3,8 +3,9 @@
  * A pod without needs gets an empty list, which gives every node the same zero from berth. A node that no longer
  * passes (its report went stale since filter) gets the floor score 0 rather than an error.
  */
+import { judgeSlots, PASSED } from './judge.ts';
 import { hasNeeds } from './needs.ts';
-import { assessNode, newAssessment, type RequestContext } from './verdict.ts';
+import type { RequestContext } from './verdict.ts';
 import type { ExtenderArgs, HostPriority } from './wire.ts';
 
 export function prioritizeNodes(
@@ -13,16 +14,18 @@ export function prioritizeNodes(
   known: readonly number[] | null = null,
 ): HostPriority[] {
   if (!hasNeeds(ctx.needs)) return [];
-  const out: HostPriority[] = new Array<HostPriority>(args.names.length);
-  if (known !== null && known.length === args.names.length) {
-    for (let i = 0; i < known.length; i++) out[i] = { Host: args.names[i] ?? '', Score: known[i] ?? 0 };
+  const names = args.names;
+  const n = names.length;
+  const out = new Array<HostPriority>(n);
+  if (known !== null && known.length === n) {
+    for (let i = 0; i < n; i++) out[i] = { Host: names[i] ?? '', Score: known[i] ?? 0 };
     return out;
   }
-  const scratch = newAssessment();
-  for (let i = 0; i < args.names.length; i++) {
-    const host = args.names[i] ?? '';
-    const rejection = assessNode(host, ctx, scratch);
-    out[i] = { Host: host, Score: rejection === null ? (scratch.score ?? 0) : 0 };
+  const v = ctx.store.verdicts;
+  judgeSlots(ctx, ctx.store.resolve(names), n, v);
+  for (let i = 0; i < n; i++) {
+    const score = v.code[i] === PASSED ? (v.score[i] ?? -1) : -1;
+    out[i] = { Host: names[i] ?? '', Score: Math.max(0, score) };
   }
   return out;
 }

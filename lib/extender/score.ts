@@ -1,11 +1,12 @@
 /**
- * berth's scoring rule. Every term is a number in [0, 1]; the node's score is their weighted mean scaled to
- * kube-scheduler's extender range and rounded to an integer:
+ * berth's scoring rule, all of it. Every term is a number in [0, 1]; the node's score is their weighted mean
+ * scaled to kube-scheduler's extender range and rounded to an integer:
  *
  *   capacity  = freeAfter / capacity                 (strategy "spread": prefer the emptiest NVMe)
  *             = 1 − freeAfter / capacity             (strategy "binpack": fill nodes up first)
  *               freeAfter = NVMe free − reserved − this pod's volumes, capacity = NVMe capacity of the node
- *   bandwidth = clamp((headroom − need) / linkSpeed, 0, 1),  headroom = linkSpeed − load;  unknown speed → 0
+ *   bandwidth = clamp((headroom − need) / linkSpeed, 0, 1),  headroom = max(0, linkSpeed − load);
+ *               unknown speed → 0
  *   latency   = 1 − clamp(meanPeerRtt / reference, 0, 1)
  *               reference = the pod's berth.io/max-peer-latency, else --latency-reference;
  *               a peer on the same node counts 0 µs; peers with no measurement are left out of the mean;
@@ -14,11 +15,18 @@
  *   score = round(10 × Σ wᵢ·termᵢ / Σ wᵢ)   over the terms the pod asks for (weights from --weight-*)
  *
  * A term the pod does not ask for is left out, not counted as 0. A pod that asks for nothing gets no score at all.
+ * A node with no report, or a stale one, scores round(10 × 0.5) = 5 under --stale-policy neutral.
  * The README's worked examples are checked against this file by test/docs-parity.test.ts.
+ *
+ * These functions run for every candidate node of every request, so they take plain numbers: NaN stands for a
+ * figure that is absent (no measured peer, a term the pod did not ask for), and the strategy comes in as a
+ * boolean computed once per request.
  */
 
 export const MAX_SCORE = 10; // MaxExtenderPriority, k8s.io/kube-scheduler extender/v1/types.go
 export const NEUTRAL = 0.5;
+/** The score of a node berth knows nothing current about, under --stale-policy neutral. */
+export const NEUTRAL_SCORE = Math.round(MAX_SCORE * NEUTRAL);
 
 export type CapacityStrategy = 'spread' | 'binpack';
 
@@ -38,10 +46,16 @@ export function clamp01(x: number): number {
   return x <= 0 || Number.isNaN(x) ? 0 : x >= 1 ? 1 : x;
 }
 
-export function capacityTerm(freeAfterBytes: number, capacityBytes: number, strategy: CapacityStrategy): number {
+/** `spread`: the strategy is spread (prefer free space), else binpack. */
+export function capacityTerm(freeAfterBytes: number, capacityBytes: number, spread: boolean): number {
   if (capacityBytes <= 0) return 0;
   const freeShare = clamp01(freeAfterBytes / capacityBytes);
-  return strategy === 'spread' ? freeShare : 1 - freeShare;
+  return spread ? freeShare : 1 - freeShare;
+}
+
+/** What the link can still carry: its speed minus the busier direction's load, never below 0. */
+export function headroomBps(speedBps: number, loadBps: number): number {
+  return Math.max(0, speedBps - loadBps);
 }
 
 export function bandwidthTerm(speedBps: number | null, loadBps: number, needBps: number): number {
@@ -49,27 +63,51 @@ export function bandwidthTerm(speedBps: number | null, loadBps: number, needBps:
   return clamp01((speedBps - loadBps - needBps) / speedBps);
 }
 
-export function latencyTerm(meanRttUs: number | null, referenceUs: number): number {
-  if (meanRttUs === null) return NEUTRAL;
+/** The RTT that scores 0: the pod's own limit when it sets one, else the configured reference. */
+export function latencyReferenceUs(maxPeerLatencyUs: number | null, configuredUs: number): number {
+  return maxPeerLatencyUs ?? configuredUs;
+}
+
+/**
+ * How one peer counts towards the mean: a peer on the candidate node itself is 0 µs away; otherwise its measured
+ * RTT, or NaN when no agent measured the pair (left out of the mean).
+ */
+export function peerRttUs(onSameNode: boolean, measuredUs: number): number {
+  return onSameNode ? 0 : measuredUs;
+}
+
+/** `meanRttUs` NaN: no peer measured at all. */
+export function latencyTerm(meanRttUs: number, referenceUs: number): number {
+  if (Number.isNaN(meanRttUs)) return NEUTRAL;
   return 1 - clamp01(meanRttUs / referenceUs);
 }
 
 /** The weighted mean of the present terms, as an integer 0..10; null when no term is present. */
 export function combine(terms: Terms, weights: Weights): number | null {
+  const score = weightedScore(
+    terms.capacity ?? Number.NaN,
+    terms.bandwidth ?? Number.NaN,
+    terms.latency ?? Number.NaN,
+    weights,
+  );
+  return score < 0 ? null : score;
+}
+
+/** combine() for the hot path: a term that is NaN is absent; -1 when no term is present. */
+export function weightedScore(capacity: number, bandwidth: number, latency: number, weights: Weights): number {
   let num = 0;
   let den = 0;
-  if (terms.capacity !== null) {
-    num += weights.capacity * terms.capacity;
+  if (!Number.isNaN(capacity)) {
+    num += weights.capacity * capacity;
     den += weights.capacity;
   }
-  if (terms.bandwidth !== null) {
-    num += weights.bandwidth * terms.bandwidth;
+  if (!Number.isNaN(bandwidth)) {
+    num += weights.bandwidth * bandwidth;
     den += weights.bandwidth;
   }
-  if (terms.latency !== null) {
-    num += weights.latency * terms.latency;
+  if (!Number.isNaN(latency)) {
+    num += weights.latency * latency;
     den += weights.latency;
   }
-  if (den === 0) return null;
-  return Math.round((MAX_SCORE * num) / den);
+  return den === 0 ? -1 : Math.round((MAX_SCORE * num) / den);
 }

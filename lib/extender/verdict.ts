@@ -1,23 +1,26 @@
 /**
- * One node judged for one pod: whether it passes and, if so, its terms and score. Filter, prioritize and explain
- * all run assessNode, so what explain shows is what the scheduler was told. assessNode writes into a scratch
- * object the caller reuses across the nodes of a request: the hot path allocates only for rejected nodes.
+ * What a verdict is: the reasons a node can be rejected for, the policy and request context it is judged by, and
+ * the reason texts kube-scheduler shows in the pod's events. The judging itself is the loop in judge.ts; this file
+ * turns its result columns into a Rejection (only for rejected nodes, so the hot path builds no strings for nodes
+ * that pass) or, for explain and tests, a self-contained NodeVerdict.
  */
-import { totalNvme, type Needs } from './needs.ts';
-import type { NodeView } from './node-view.ts';
-import { freeAfterPlacement, sum } from './placement.ts';
-import {
-  bandwidthTerm,
-  capacityTerm,
-  combine,
-  latencyTerm,
-  MAX_SCORE,
-  NEUTRAL,
-  type CapacityStrategy,
-  type Terms,
-  type Weights,
-} from './score.ts';
 import { formatBitRate, formatBytes, formatDurationUs } from '../core/units.ts';
+import {
+  BANDWIDTH,
+  judgeSlots,
+  LINK_UNKNOWN,
+  NO_NVME,
+  NO_REPORT,
+  NVME_CAPACITY,
+  PASSED,
+  REPORT_STALE,
+  Verdicts,
+} from './judge.ts';
+import { totalNvme, type Needs } from './needs.ts';
+import { LINK_NONE } from './node-table.ts';
+import type { PeerLatency } from './peer-latency.ts';
+import type { ReportStore } from './report-store.ts';
+import { headroomBps, type CapacityStrategy, type Terms, type Weights } from './score.ts';
 
 /** Closed set of reasons a node is rejected; the `reason` label of berth_filter_rejections_total. */
 export const REASON_CODES = [
@@ -47,185 +50,27 @@ export interface Policy {
   readonly latencyReferenceUs: number;
 }
 
-export interface PeerRef {
-  readonly node: string;
-  /** Node id in the report store; -1 for a node that never reported. */
-  readonly id: number;
-  readonly view: NodeView | undefined;
-}
-
+/** Everything a request is judged by, gathered once (lib/extender/request.ts). */
 export interface RequestContext {
   readonly nowMs: number;
   readonly policy: Policy;
   readonly needs: Needs;
-  readonly view: (node: string) => NodeView | undefined;
-  readonly reserved: (node: string) => readonly number[];
-  /** Where the pod's peers already run (with repeats when several peers share a node), resolved once per request. */
-  readonly peers: readonly PeerRef[];
+  readonly store: ReportStore;
+  /** Volumes held for pods in flight, by node slot; empty in standalone mode. */
+  readonly reserved: ReadonlyMap<number, readonly number[]>;
+  /** Where the pod's peers already run (with repeats when several share a node), and their RTTs to candidates. */
+  readonly peers: PeerLatency;
 }
 
-export function peerRefs(nodes: readonly string[], view: (node: string) => NodeView | undefined): PeerRef[] {
-  return nodes.map((node) => {
-    const v = view(node);
-    return { node, id: v?.id ?? -1, view: v };
-  });
-}
-
-/** What assessNode found out about a passing node; reused across nodes, so copy anything kept. */
-export interface Assessment {
-  terms: { capacity: number | null; bandwidth: number | null; latency: number | null };
-  score: number | null;
-  nvmeFreeBytes: number | null;
-  reservedBytes: number;
-  freeAfterBytes: number | null;
-  headroomBps: number | null;
-  meanPeerRttUs: number | null;
-  worstPeerNode: string | null;
-  worstPeerRttUs: number;
-}
-
-export function newAssessment(): Assessment {
-  return {
-    terms: { capacity: null, bandwidth: null, latency: null },
-    score: null,
-    nvmeFreeBytes: null,
-    reservedBytes: 0,
-    freeAfterBytes: null,
-    headroomBps: null,
-    meanPeerRttUs: null,
-    worstPeerNode: null,
-    worstPeerRttUs: 0,
-  };
-}
-
-function reset(a: Assessment): void {
-  a.terms.capacity = null;
-  a.terms.bandwidth = null;
-  a.terms.latency = null;
-  a.score = null;
-  a.nvmeFreeBytes = null;
-  a.reservedBytes = 0;
-  a.freeAfterBytes = null;
-  a.headroomBps = null;
-  a.meanPeerRttUs = null;
-  a.worstPeerNode = null;
-  a.worstPeerRttUs = 0;
-}
-
-function unknownNode(ctx: RequestContext, a: Assessment, code: 'no_report' | 'report_stale'): Rejection | null {
-  if (ctx.policy.stalePolicy === 'neutral') {
-    a.score = Math.round(MAX_SCORE * NEUTRAL);
-    return null;
-  }
-  const message =
-    code === 'no_report'
-      ? 'no report from berth agent'
-      : `report stale (older than ${formatDurationUs(ctx.policy.reportTtlMs * 1000)})`;
-  return { code, message, unresolvable: true };
-}
-
-function nvmeShortfall(view: NodeView, needs: Needs, reservedBytes: number): Rejection {
-  const want =
-    formatBytes(totalNvme(needs)) + (needs.nvmeVolumes.length > 1 ? ` in ${needs.nvmeVolumes.length} volumes` : '');
-  const top = view.nvmePools[0];
-  if (top === undefined)
-    return { code: 'no_nvme', message: `needs ${want} NVMe, node reports no NVMe pool`, unresolvable: true };
-  const free = Math.max(0, top.freeBytes - (view.nvmePools.length === 1 ? reservedBytes : 0));
-  const held = reservedBytes > 0 ? ` (${formatBytes(reservedBytes)} reserved for pods in flight)` : '';
-  return {
-    code: 'nvme_capacity',
-    message: `needs ${want} NVMe, ${formatBytes(free)} free in pool ${top.name}${held}`,
-    unresolvable: true,
-  };
-}
-
-function bandwidthShortfall(view: NodeView, needBps: number): Rejection | null {
-  const link = view.link;
-  const need = (): string => formatBitRate(needBps);
-  if (link === null)
-    return {
-      code: 'link_unknown',
-      message: `needs ${need()} bandwidth, node reports no network interface`,
-      unresolvable: false,
-    };
-  if (link.speedBps === null)
-    return {
-      code: 'link_unknown',
-      message: `needs ${need()} bandwidth, link speed of ${link.name} unknown`,
-      unresolvable: false,
-    };
-  const headroom = Math.max(0, link.speedBps - link.loadBps);
-  return headroom >= needBps
-    ? null
-    : {
-        code: 'bandwidth',
-        message: `needs ${need()} bandwidth, ${formatBitRate(headroom)} headroom on ${link.name}`,
-        unresolvable: false,
-      };
-}
-
-/**
- * Mean and worst RTT from this node to the pod's peers; a peer on the node is 0 µs. The peer's own report is read
- * first: the few peer maps stay in cache across all candidates, where each candidate's map would be a cache miss.
- */
-function measurePeers(view: NodeView, peers: readonly PeerRef[], a: Assessment): void {
-  let total = 0;
-  let count = 0;
-  for (const peer of peers) {
-    const rtt = peer.id === view.id ? 0 : (peer.view?.rttById.get(view.id) ?? view.rttById.get(peer.id));
-    if (rtt === undefined) continue;
-    total += rtt;
-    count++;
-    if (a.worstPeerNode === null || rtt > a.worstPeerRttUs) {
-      a.worstPeerRttUs = rtt;
-      a.worstPeerNode = peer.node;
-    }
-  }
-  a.meanPeerRttUs = count === 0 ? null : total / count;
-}
-
-/** Judges one node: a Rejection, or null with the node's terms and score written into `a`. */
-export function assessNode(node: string, ctx: RequestContext, a: Assessment): Rejection | null {
-  reset(a);
-  const view = ctx.view(node);
-  if (view === undefined) return unknownNode(ctx, a, 'no_report');
-  if (ctx.nowMs - view.receivedAtMs > ctx.policy.reportTtlMs) return unknownNode(ctx, a, 'report_stale');
-  const { needs, policy } = ctx;
-  if (needs.nvmeVolumes.length > 0) {
-    const reserved = ctx.reserved(node);
-    a.reservedBytes = reserved.length === 0 ? 0 : sum(reserved);
-    a.nvmeFreeBytes = view.nvmeFreeBytes;
-    const freeAfter =
-      view.nvmePools.length === 0
-        ? -1
-        : freeAfterPlacement(view.nvmePools, view.nvmeFreeBytes, reserved, needs.nvmeVolumes);
-    if (freeAfter < 0) return nvmeShortfall(view, needs, a.reservedBytes);
-    a.freeAfterBytes = freeAfter;
-    a.terms.capacity = capacityTerm(freeAfter, view.nvmeCapacityBytes, policy.strategy);
-  }
-  if (needs.minBandwidthBps !== null) {
-    const short = bandwidthShortfall(view, needs.minBandwidthBps);
-    if (short !== null) return short;
-    const link = view.link;
-    if (link !== null && link.speedBps !== null) {
-      a.headroomBps = Math.max(0, link.speedBps - link.loadBps);
-      a.terms.bandwidth = bandwidthTerm(link.speedBps, link.loadBps, needs.minBandwidthBps);
-    }
-  }
-  if (needs.peers !== null && ctx.peers.length > 0) {
-    measurePeers(view, ctx.peers, a);
-    const max = needs.maxPeerLatencyUs;
-    if (max !== null && a.worstPeerNode !== null && a.worstPeerRttUs > max) {
-      return {
-        code: 'peer_latency',
-        message: `needs ≤ ${formatDurationUs(max)} to peers, ${formatDurationUs(a.worstPeerRttUs)} to ${a.worstPeerNode}`,
-        unresolvable: true,
-      };
-    }
-    a.terms.latency = latencyTerm(a.meanPeerRttUs, max ?? policy.latencyReferenceUs);
-  }
-  a.score = combine(a.terms, policy.weights);
-  return null;
+/** Facts behind a verdict, for explain: what each check found, null where it did not run. */
+export interface VerdictFacts {
+  readonly nvmeFreeBytes: number | null;
+  readonly reservedBytes: number;
+  readonly freeAfterBytes: number | null;
+  readonly headroomBps: number | null;
+  readonly meanPeerRttUs: number | null;
+  readonly worstPeerNode: string | null;
+  readonly worstPeerRttUs: number;
 }
 
 export interface NodeVerdict {
@@ -234,13 +79,90 @@ export interface NodeVerdict {
   readonly terms: Terms;
   /** Integer 0..10, or null when the pod asked for no scored term. */
   readonly score: number | null;
-  readonly facts: Omit<Assessment, 'terms' | 'score'>;
+  readonly facts: VerdictFacts;
 }
 
-/** A self-contained verdict (allocates): for explain and tests, not for the per-node hot path. */
+const UNRESOLVABLE: readonly boolean[] = [false, true, true, true, true, false, false, true];
+
+/** The reason kube-scheduler shows for candidate `i` of a judged request, or null when it passed. */
+export function rejectionAt(ctx: RequestContext, v: Verdicts, i: number, slot: number): Rejection | null {
+  const code = v.code[i] ?? PASSED;
+  if (code === PASSED) return null;
+  return {
+    code: REASON_CODES[code - 1] ?? 'no_report',
+    message: reasonText(ctx, v, i, slot, code),
+    unresolvable: UNRESOLVABLE[code] ?? true,
+  };
+}
+
+function reasonText(ctx: RequestContext, v: Verdicts, i: number, slot: number, code: number): string {
+  const { needs, store } = ctx;
+  const view = store.viewAt(slot);
+  switch (code) {
+    case NO_REPORT:
+      return 'no report from berth agent';
+    case REPORT_STALE:
+      return `report stale (older than ${formatDurationUs(ctx.policy.reportTtlMs * 1000)})`;
+    case NO_NVME:
+    case NVME_CAPACITY:
+      return nvmeText(needs, view?.nvmePools ?? [], v.reservedBytes[i] ?? 0);
+    case LINK_UNKNOWN: {
+      const need = formatBitRate(needs.minBandwidthBps ?? 0);
+      return store.table.linkState[slot] === LINK_NONE
+        ? `needs ${need} bandwidth, node reports no network interface`
+        : `needs ${need} bandwidth, link speed of ${view?.link?.name ?? ''} unknown`;
+    }
+    case BANDWIDTH: {
+      const headroom = headroomBps(store.table.linkSpeed[slot] ?? 0, store.table.linkLoad[slot] ?? 0);
+      return `needs ${formatBitRate(needs.minBandwidthBps ?? 0)} bandwidth, ${formatBitRate(headroom)} headroom on ${view?.link?.name ?? ''}`;
+    }
+    default: {
+      // PEER_LATENCY
+      const peer = ctx.peers.refs[v.worstPeer[i] ?? -1]?.node ?? '';
+      return `needs ≤ ${formatDurationUs(needs.maxPeerLatencyUs ?? 0)} to peers, ${formatDurationUs(v.worstRtt[i] ?? 0)} to ${peer}`;
+    }
+  }
+}
+
+function nvmeText(needs: Needs, pools: readonly { name: string; freeBytes: number }[], reservedBytes: number): string {
+  const want =
+    formatBytes(totalNvme(needs)) + (needs.nvmeVolumes.length > 1 ? ` in ${needs.nvmeVolumes.length} volumes` : '');
+  const top = pools[0];
+  if (top === undefined) return `needs ${want} NVMe, node reports no NVMe pool`;
+  const free = Math.max(0, top.freeBytes - (pools.length === 1 ? reservedBytes : 0));
+  const held = reservedBytes > 0 ? ` (${formatBytes(reservedBytes)} reserved for pods in flight)` : '';
+  return `needs ${want} NVMe, ${formatBytes(free)} free in pool ${top.name}${held}`;
+}
+
+const orNull = (x: number | undefined): number | null => (x === undefined || Number.isNaN(x) ? null : x);
+
+/** Self-contained verdicts for `names` (allocates): for explain and tests, not for the hot path. */
+export function evaluateNodes(names: readonly string[], ctx: RequestContext): NodeVerdict[] {
+  const slots = Int32Array.from(names, (n) => ctx.store.table.slot(n));
+  const v = new Verdicts();
+  judgeSlots(ctx, slots, names.length, v, true);
+  return names.map((node, i) => {
+    const slot = slots[i] ?? -1;
+    const rejection = rejectionAt(ctx, v, i, slot);
+    const at = ctx.store.table.receivedAtMs[slot] ?? Number.NaN;
+    const fresh = slot >= 0 && ctx.nowMs - at <= ctx.policy.reportTtlMs;
+    const wantNvme = fresh && ctx.needs.nvmeVolumes.length > 0;
+    const worstPeer = ctx.peers.refs[v.worstPeer[i] ?? -1]?.node ?? null;
+    const terms = { capacity: orNull(v.capacity[i]), bandwidth: orNull(v.bandwidth[i]), latency: orNull(v.latency[i]) };
+    const score = v.score[i] ?? -1;
+    const facts: VerdictFacts = {
+      nvmeFreeBytes: wantNvme ? (ctx.store.table.nvmeFree[slot] ?? 0) : null,
+      reservedBytes: v.reservedBytes[i] ?? 0,
+      freeAfterBytes: orNull(v.freeAfter[i]),
+      headroomBps: orNull(v.headroom[i]),
+      meanPeerRttUs: orNull(v.meanRtt[i]),
+      worstPeerNode: worstPeer,
+      worstPeerRttUs: v.worstRtt[i] ?? 0,
+    };
+    return { node, rejection, terms, score: rejection === null && score >= 0 ? score : null, facts };
+  });
+}
+
 export function evaluateNode(node: string, ctx: RequestContext): NodeVerdict {
-  const a = newAssessment();
-  const rejection = assessNode(node, ctx, a);
-  const { terms, score, ...facts } = a;
-  return { node, rejection, terms: { ...terms }, score: rejection === null ? score : null, facts };
+  return evaluateNodes([node], ctx)[0] as NodeVerdict;
 }

@@ -4,6 +4,7 @@
  * objects use the usual lowerCamel keys. Parsing is exact-case: kube-scheduler always sends `Pod`, `NodeNames`.
  */
 import { Reader, isRecord, type Checked } from '../core/check.ts';
+import { hostPrefix } from './node-table.ts';
 
 /** ExtenderArgs, reduced to what berth reads. `names` is filled in both modes. */
 export interface ExtenderArgs {
@@ -20,7 +21,11 @@ export interface WireLimits {
   readonly acceptFullNodes: boolean;
 }
 
-/** ExtenderFilterResult (extender/v1/types.go:88-103). Maps are null-prototype: node names are untrusted keys. */
+/**
+ * ExtenderFilterResult (extender/v1/types.go:88-103). The maps are plain objects, which JSON.stringify writes on
+ * its fast path; the one key a plain object would not keep, "__proto__", is refused as a node name when the
+ * request is read (no Kubernetes node can have it: node names are DNS-1123 subdomains).
+ */
 export interface FilterResult {
   NodeNames: string[] | null;
   Nodes: { metadata: Record<string, never>; items: unknown[] } | null;
@@ -35,12 +40,17 @@ export interface HostPriority {
   Score: number;
 }
 
+/** Cheap per name (the full DNS-1123 check would cost more than judging the node): length, and not "__proto__". */
+function plausibleNodeName(n: string): boolean {
+  return n !== '' && n.length <= 253 && n !== '__proto__';
+}
+
 function readNames(r: Reader, v: unknown, limits: WireLimits): string[] | null {
   const arr = r.array(v, 'NodeNames', limits.maxNodes);
   if (!arr) return null;
   for (let i = 0; i < arr.length; i++) {
     const n = arr[i];
-    if (typeof n !== 'string' || n === '' || n.length > 253) {
+    if (typeof n !== 'string' || !plausibleNodeName(n)) {
       r.fail(
         `NodeNames[${i}]`,
         typeof n === 'string'
@@ -70,8 +80,9 @@ function readNodeList(r: Reader, v: unknown, limits: WireLimits): { names: strin
     const item = items[i];
     const meta = isRecord(item) ? item['metadata'] : undefined;
     const name = isRecord(meta) ? meta['name'] : undefined;
-    if (typeof name !== 'string' || name === '') {
-      r.fail(`Nodes.items[${i}].metadata.name`, 'must be a non-empty string');
+    if (typeof name !== 'string' || !plausibleNodeName(name)) {
+      const why = typeof name === 'string' && name !== '' ? 'a node name of 1 to 253 characters' : 'a non-empty string';
+      r.fail(`Nodes.items[${i}].metadata.name`, `must be ${why}`);
       return null;
     }
     names.push(name);
@@ -103,8 +114,81 @@ export function parseExtenderArgs(body: unknown, limits: WireLimits): Checked<Ex
   return r.done<ExtenderArgs>({ pod, mode, names: parsed.names, items: parsed.items });
 }
 
-export function emptyMap(): Record<string, string> {
-  return Object.create(null) as Record<string, string>;
+/** A reason map as JSON, in the order JSON.stringify would write it (Object.keys order). */
+function reasonsJson(map: Readonly<Record<string, string>>): string {
+  const keys = Object.keys(map);
+  if (keys.length === 0) return '{}';
+  const parts = new Array<string>(keys.length);
+  const quoted = new Map<string, string>(); // nodes rejected for the same cause share one reason text
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i] ?? '';
+    const reason = map[key] ?? '';
+    let json = quoted.get(reason);
+    if (json === undefined) quoted.set(reason, (json = JSON.stringify(reason)));
+    parts[i] = `${JSON.stringify(key)}:${json}`;
+  }
+  return `{${parts.join(',')}}`;
+}
+
+/**
+ * Filter's answer as the JSON kube-scheduler reads: the same bytes JSON.stringify(result) writes. Written here
+ * because a reason map filled node by node is a dictionary-mode object, which sends JSON.stringify down its slow
+ * path for the whole answer, node list included.
+ */
+export function filterJson(r: FilterResult): string {
+  const names = r.NodeNames === null ? 'null' : JSON.stringify(r.NodeNames);
+  const nodes = r.Nodes === null ? 'null' : JSON.stringify(r.Nodes);
+  return `{"NodeNames":${names},"Nodes":${nodes},"FailedNodes":${reasonsJson(r.FailedNodes)},"FailedAndUnresolvableNodes":${reasonsJson(r.FailedAndUnresolvableNodes)},"Error":${JSON.stringify(r.Error)}}`;
+}
+
+const SCORE_THEN_NEXT = Array.from({ length: 11 }, (_, s) => `${s}},`);
+const SCORE_LAST = Array.from({ length: 11 }, (_, s) => `${s}}`);
+
+/**
+ * Prioritize's answer as the JSON kube-scheduler reads: `[{"Host":"a","Score":7},…]`, the same bytes
+ * JSON.stringify writes for `hosts`, built by joining each node's cached prefix (node-table.ts hostPrefix) with a
+ * per-score suffix. `slots` are the hosts' slots (-1: not in the table, prefix made on the spot).
+ */
+export function priorityJson(
+  hosts: readonly HostPriority[],
+  slots: Int32Array,
+  prefixOf: (slot: number) => string,
+): string {
+  const n = hosts.length;
+  if (n === 0) return '[]';
+  const parts = new Array<string>(2 * n);
+  for (let i = 0; i < n; i++) {
+    const slot = slots[i] ?? -1;
+    const h = hosts[i] as HostPriority;
+    parts[2 * i] = slot >= 0 ? prefixOf(slot) : hostPrefix(h.Host);
+    parts[2 * i + 1] = (i === n - 1 ? SCORE_LAST : SCORE_THEN_NEXT)[h.Score] ?? '0}';
+  }
+  return `[${parts.join('')}]`;
+}
+
+const NOTHING_FAILED: Readonly<Record<string, string>> = Object.freeze({});
+
+/** Every node passes: the answer hands back the request's own list (names) or items (full nodes). */
+export function passedAll(
+  args: ExtenderArgs,
+  failed: Record<string, string> = NOTHING_FAILED,
+  unresolvable: Record<string, string> = NOTHING_FAILED,
+): FilterResult {
+  return args.mode === 'names'
+    ? {
+        NodeNames: args.names as string[],
+        Nodes: null,
+        FailedNodes: failed,
+        FailedAndUnresolvableNodes: unresolvable,
+        Error: '',
+      }
+    : {
+        NodeNames: null,
+        Nodes: { metadata: {}, items: (args.items ?? []) as unknown[] },
+        FailedNodes: failed,
+        FailedAndUnresolvableNodes: unresolvable,
+        Error: '',
+      };
 }
 
 /** Answers in the mode the scheduler asked in; with full nodes, only `Nodes` is read (protocol §6.3). */

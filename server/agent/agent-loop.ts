@@ -6,7 +6,8 @@
 import type { ChangeThresholds } from '../../lib/agent/significant-change.ts';
 import { significantChange } from '../../lib/agent/significant-change.ts';
 import type { NodeReport } from '../../lib/core/report.ts';
-import type { AgentClock, AgentLog, Sleep } from './deps.ts';
+import type { Logger } from '../common/log.ts';
+import type { AgentClock, Sleep } from './deps.ts';
 import type { LatestWinsSender } from './publish/latest-wins-sender.ts';
 import type { ReportCollector } from './report-collector.ts';
 
@@ -18,7 +19,7 @@ export interface AgentLoopOptions {
   readonly change: ChangeThresholds;
   readonly clock: AgentClock;
   readonly sleep: Sleep;
-  readonly log: AgentLog;
+  readonly log: Logger;
   /** Called before the first round, e.g. to take the first NIC counter reading. */
   readonly prime?: () => Promise<void>;
   /** Pause between prime and the first round: rates need two readings (1 s by default). */
@@ -75,6 +76,7 @@ export class AgentLoop {
     this.#lastOffered = report;
     this.#lastOfferedAt = now;
     this.#opts.sender.offer(report);
+    this.#opts.log.debug({ sequence: report.agent.sequence, reason }, 'report offered to the sender');
     return reason;
   }
 }

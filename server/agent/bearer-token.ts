@@ -4,6 +4,7 @@
  * one stat per request is far cheaper than re-reading and keeps the token fresh without a watcher.
  */
 import { readFile, stat } from 'node:fs/promises';
+import { BerthError } from '../../lib/core/errors.ts';
 
 export class BearerTokenFile {
   readonly #path: string;
@@ -24,7 +25,7 @@ export class BearerTokenFile {
     const stamp = `${st.ino}/${st.size}/${st.mtimeMs}`;
     if (stamp !== this.#stamp) {
       const token = (await readFile(this.#path, 'utf8')).trim();
-      if (token === '') throw new Error(`token file ${this.#path} is empty`);
+      if (token === '') throw new BerthError('BERTH_ERR_TOKEN', `${this.#path} is empty`);
       this.#token = token;
       this.#stamp = stamp;
     }

@@ -7,8 +7,12 @@ import { type AgentConfig, validateAgentConfig } from '../../lib/agent/config.ts
 import type { NodeReport } from '../../lib/core/report.ts';
 import { backoffDelayMs } from '../../lib/core/jittered-backoff.ts';
 import { type AgentDeps, errorMessage, realDeps } from './deps.ts';
-import { AGENT_HELP, parseAgentFlags } from './flags.ts';
-import { AgentStartError, buildAgentParts } from './runtime.ts';
+import { AGENT_OPTIONS, AGENT_SUMMARY } from '../../lib/agent/options.ts';
+import { optionsHelp } from '../../lib/core/options-text.ts';
+import { componentLogger, createLogger } from '../common/log.ts';
+import { flagsRefused, parseFlags } from '../common/options.ts';
+import { isBerthError } from '../../lib/core/errors.ts';
+import { buildAgentParts } from './runtime.ts';
 import { launchAgent } from './start.ts';
 
 export interface AgentCommandIo {
@@ -16,7 +20,8 @@ export interface AgentCommandIo {
   readonly stderr: (text: string) => void;
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly hostname: string;
-  readonly deps: AgentDeps;
+  /** Default: the real clock and a logger on stderr at --log-level. */
+  readonly deps?: AgentDeps;
   /** Resolves when the process is asked to stop (SIGTERM/SIGINT by default). */
   readonly stopSignal: () => Promise<string>;
 }
@@ -30,41 +35,37 @@ export async function runAgentCommand(argv: string[], ioOverrides: Partial<Agent
     stderr: (t) => process.stderr.write(t),
     env: process.env,
     hostname: hostname(),
-    deps: realDeps(),
     stopSignal: waitForStopSignal,
     ...ioOverrides,
   };
-  let flags;
-  try {
-    flags = parseAgentFlags(argv);
-  } catch (err) {
-    // parseArgs' own message names the flag ("Unknown option '--x'"); its ERR_PARSE_ARGS_* code adds nothing for a user.
-    io.stderr(
-      `berth agent: ${err instanceof Error ? err.message : String(err)}\nRun 'berth agent --help' for the flags.\n`,
-    );
+  const flags = parseFlags(argv, AGENT_OPTIONS);
+  if (!flags.ok) {
+    io.stderr(flagsRefused('agent', flags.message));
     return 2;
   }
-  if (flags['help'] === true) {
-    io.stdout(AGENT_HELP);
+  if (flags.help) {
+    io.stdout(optionsHelp('agent', AGENT_SUMMARY, AGENT_OPTIONS));
     return 0;
   }
-  const checked = validateAgentConfig({ flags, env: io.env, hostname: io.hostname });
+  const checked = validateAgentConfig({ flags: flags.values, env: io.env, hostname: io.hostname });
   if (!checked.ok) {
     for (const p of checked.problems) io.stderr(`berth agent: ${p.path === '' ? '' : `${p.path}: `}${p.message}\n`);
     return 2;
   }
+  const config = checked.value;
+  const deps = io.deps ?? realDeps(componentLogger(createLogger({ level: config.logLevel }), 'agent'));
   try {
-    return checked.value.once ? await runOnce(checked.value, io) : await runDaemon(checked.value, io);
+    return config.once ? await runOnce(config, deps, io) : await runDaemon(config, deps, io);
   } catch (err) {
     io.stderr(`berth agent: ${errorMessage(err)}\n`);
-    return err instanceof AgentStartError ? 2 : 1;
+    return isBerthError(err) && err.code === 'BERTH_ERR_START' ? 2 : 1;
   }
 }
 
-async function runDaemon(config: AgentConfig, io: AgentCommandIo): Promise<number> {
-  const agent = await launchAgent(config, io.deps);
+async function runDaemon(config: AgentConfig, deps: AgentDeps, io: AgentCommandIo): Promise<number> {
+  const agent = await launchAgent(config, deps);
   const signal = await io.stopSignal();
-  io.deps.log.info('stopping', { signal });
+  deps.log.info({ signal }, 'stopping');
   await agent.stop();
   return 0;
 }
@@ -74,8 +75,7 @@ async function runDaemon(config: AgentConfig, io: AgentCommandIo): Promise<numbe
  * the "smoothed" rate is then simply the rate over that second. Latency is probed once if peers are configured,
  * from an ephemeral port, and `probe` is null: this process will not be there to answer.
  */
-async function runOnce(config: AgentConfig, io: AgentCommandIo): Promise<number> {
-  const { deps } = io;
+async function runOnce(config: AgentConfig, deps: AgentDeps, io: AgentCommandIo): Promise<number> {
   const parts = await buildAgentParts(config, deps, { once: true });
   let report: NodeReport;
   try {
@@ -93,10 +93,10 @@ async function runOnce(config: AgentConfig, io: AgentCommandIo): Promise<number>
   for (let attempt = 1; ; attempt++) {
     try {
       await parts.publisher.publish(report, AbortSignal.timeout(config.publish.timeoutMs));
-      io.stderr(`berth agent: published report ${report.agent.instance}#${report.agent.sequence}\n`);
+      deps.log.info({ instance: report.agent.instance, sequence: report.agent.sequence }, 'report published');
       return 0;
     } catch (err) {
-      io.stderr(`berth agent: publish attempt ${attempt} failed: ${errorMessage(err)}\n`);
+      deps.log.warn({ attempt, reason: errorMessage(err) }, 'publish failed');
       if (attempt >= ONCE_PUBLISH_ATTEMPTS) return 1;
       await deps.sleep(
         backoffDelayMs(attempt, config.publish.retryBaseMs, config.publish.retryMaxMs, deps.random),

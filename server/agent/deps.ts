@@ -1,9 +1,12 @@
 /**
  * What the agent takes from the outside world instead of reaching for globals: clocks, sleep, randomness, logging.
- * Tests pass a manual clock and a seeded generator, so smoothing, backoff and heartbeat logic are deterministic.
+ * Tests pass a manual clock and a seeded generator, so smoothing, backoff and heartbeat logic are deterministic,
+ * and a logger whose lines they read (the same pino logger the extender uses: server/common/log.ts).
  */
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
+import { isBerthError } from '../../lib/core/errors.ts';
+import type { Logger } from '../common/log.ts';
 
 export interface AgentClock {
   /** Wall clock, milliseconds since the epoch: only for the report's informational takenAt. */
@@ -15,18 +18,12 @@ export interface AgentClock {
 /** Resolves after `ms`, or early (without throwing) once `signal` aborts: loops check `signal.aborted` after it. */
 export type Sleep = (ms: number, signal: AbortSignal) => Promise<void>;
 
-export type LogFields = Readonly<Record<string, string | number | boolean | null>>;
-export interface AgentLog {
-  info(msg: string, fields?: LogFields): void;
-  warn(msg: string, fields?: LogFields): void;
-}
-
 export interface AgentDeps {
   readonly clock: AgentClock;
   readonly sleep: Sleep;
   readonly random: () => number; // [0, 1)
   readonly randomId: () => string;
-  readonly log: AgentLog;
+  readonly log: Logger;
 }
 
 export const systemClock: AgentClock = Object.freeze({
@@ -49,31 +46,15 @@ export const realSleep: Sleep = (ms, signal) =>
     signal.addEventListener('abort', done, { once: true });
   });
 
-/** One JSON object per line on stderr, so that a DaemonSet's logs stay greppable and parseable. */
-export function jsonLineLog(
-  write: (line: string) => void = (l) => process.stderr.write(l),
-  nowMs: () => number = () => Date.now(),
-): AgentLog {
-  const emit = (level: string, msg: string, fields?: LogFields): void => {
-    write(`${JSON.stringify({ level, time: new Date(nowMs()).toISOString(), msg, ...fields })}\n`);
-  };
-  return {
-    info: (m, f) => {
-      emit('info', m, f);
-    },
-    warn: (m, f) => {
-      emit('warn', m, f);
-    },
-  };
-}
-
-export function realDeps(log: AgentLog = jsonLineLog()): AgentDeps {
+export function realDeps(log: Logger): AgentDeps {
   return { clock: systemClock, sleep: realSleep, random: Math.random, randomId: randomUUID, log };
 }
 
 export function errorMessage(err: unknown): string {
+  // berth's own errors say it all: their BERTH_ERR_* code goes into log lines as a field, not into reasons.
+  if (isBerthError(err)) return err.message;
   if (err instanceof Error) {
-    // PublishError carries code: null when there is none; only a real code is worth prefixing.
+    // An errno code (ECONNREFUSED) is worth prefixing when the message does not carry it.
     const raw: unknown = (err as NodeJS.ErrnoException).code;
     const code = typeof raw === 'string' || typeof raw === 'number' ? String(raw) : '';
     return code !== '' && !err.message.includes(code) ? `${code}: ${err.message}` : err.message;

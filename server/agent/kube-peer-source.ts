@@ -3,7 +3,7 @@
  * Needs `list` on nodereports (the optional berth-agent-peers role in manifests/rbac/agent.yaml). A report whose
  * status is invalid is skipped and counted, like the HTTP source skips bad entries.
  */
-import { parseHostPort } from '../../lib/agent/config.ts';
+import { parseHostPort } from '../../lib/core/host-port.ts';
 import {
   reportFromObject,
   NODE_REPORT_GROUP,
@@ -12,6 +12,7 @@ import {
 } from '../../lib/core/node-report-resource.ts';
 import type { PeerCandidate } from '../../lib/agent/peer-sample.ts';
 import { isRecord } from '../../lib/core/check.ts';
+import { BerthError } from '../../lib/core/errors.ts';
 import type { K8s, KubeConfig } from '../common/client-node.ts';
 import type { PeerSource } from './latency/peer-source.ts';
 
@@ -45,7 +46,7 @@ export class KubePeerSource implements PeerSource {
   }
 
   async list(signal: AbortSignal): Promise<readonly PeerCandidate[]> {
-    if (signal.aborted) throw new Error('peer listing aborted');
+    if (signal.aborted) throw new BerthError('BERTH_ERR_PEERS', 'peer listing aborted');
     const list: unknown = await this.#custom.listClusterCustomObject({
       group: NODE_REPORT_GROUP,
       version: NODE_REPORT_VERSION,

@@ -1,7 +1,7 @@
 /** GET /metrics on --metrics-listen. node:http, not fastify: one route does not justify a framework in every node's agent. */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { HostPort } from '../../lib/agent/config.ts';
+import type { HostPort } from '../../lib/core/host-port.ts';
 import type { Registry } from 'prom-client';
 
 export interface MetricsServer {

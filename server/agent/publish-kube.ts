@@ -19,7 +19,7 @@ import {
 import type { NodeReport } from '../../lib/core/report.ts';
 import type { K8s, KubeConfig } from '../common/client-node.ts';
 import { errorText } from '../common/client-node.ts';
-import { PublishError, type ReportPublisher } from './publish/publisher.ts';
+import { isPublishError, publishError, type ReportPublisher } from './publish/publisher.ts';
 import { withDeadline } from './deadline.ts';
 
 export const FIELD_MANAGER = 'berth-agent';
@@ -47,12 +47,9 @@ export class KubeReportPublisher implements ReportPublisher {
 
   async publish(report: NodeReport, signal: AbortSignal): Promise<void> {
     if (report.node !== this.#o.node)
-      throw new PublishError(`report is for node ${report.node}, this agent runs on ${this.#o.node}`);
-    await withDeadline(
-      this.#publish(report),
-      this.#o.timeoutMs,
-      signal,
-      (why) => new PublishError(why === 'aborted' ? 'publish aborted' : why),
+      throw publishError(`report is for node ${report.node}, this agent runs on ${this.#o.node}`);
+    await withDeadline(this.#publish(report), this.#o.timeoutMs, signal, (why) =>
+      publishError(why === 'aborted' ? 'publish aborted' : why),
     );
   }
 
@@ -86,7 +83,7 @@ export class KubeReportPublisher implements ReportPublisher {
       );
     } catch (err) {
       // The object went away (deleted by hand, or the Node was recreated): apply it again on the next publish.
-      if (err instanceof PublishError && err.status === 404) this.#objectApplied = false;
+      if (isPublishError(err) && err.upstream?.status === 404) this.#objectApplied = false;
       throw err;
     }
   }
@@ -118,7 +115,7 @@ export class KubeReportPublisher implements ReportPublisher {
   async #readOwner(): Promise<NodeOwner> {
     const node = await this.#apply(() => this.#core.readNode({ name: this.#o.node }), 'read own Node');
     const uid = node.metadata?.uid;
-    if (uid === undefined) throw new PublishError(`Node ${this.#o.node} has no uid`);
+    if (uid === undefined) throw publishError(`Node ${this.#o.node} has no uid`);
     return { name: this.#o.node, uid };
   }
 
@@ -129,7 +126,7 @@ export class KubeReportPublisher implements ReportPublisher {
       const status = (err as { code?: unknown }).code;
       const body = (err as { body?: unknown }).body;
       const detail = typeof body === 'string' ? messageOf(body) : null;
-      throw new PublishError(`${what}: ${detail ?? errorText(err)}`, {
+      throw publishError(`${what}: ${detail ?? errorText(err)}`, {
         status: typeof status === 'number' ? status : null,
         cause: err,
       });

@@ -18,7 +18,8 @@ import {
   type StoragePool,
 } from '../../lib/core/report.ts';
 import type { Collected } from './collectors/collected.ts';
-import { type AgentClock, type AgentLog, errorMessage } from './deps.ts';
+import type { Logger } from '../common/log.ts';
+import { type AgentClock, errorMessage } from './deps.ts';
 import type { AgentMetrics } from './metrics.ts';
 
 export interface ReportSources {
@@ -39,7 +40,7 @@ export interface ReportCollectorOptions {
   readonly identity: ReportIdentity;
   readonly sources: ReportSources;
   readonly clock: AgentClock;
-  readonly log: AgentLog;
+  readonly log: Logger;
   readonly metrics: AgentMetrics;
   readonly instance: string;
   /** Problems known before any round (e.g. "cannot derive the probe address"), reported every round. */
@@ -112,10 +113,10 @@ export class ReportCollector {
     if (before === reason) return;
     if (reason === '') {
       this.#lastProblems.delete(collector);
-      this.#opts.log.info('collector recovered', { collector });
+      this.#opts.log.info({ collector }, 'collector recovered');
     } else {
       this.#lastProblems.set(collector, reason);
-      this.#opts.log.warn('collector problem', { collector, reason });
+      this.#opts.log.warn({ collector, reason }, 'collector problem');
     }
   }
 }

@@ -8,7 +8,9 @@
  */
 import { withDeadline } from './deadline.ts';
 import { networkInterfaces } from 'node:os';
-import { type AgentConfig, type AgentKubeConfig, formatHostPort } from '../../lib/agent/config.ts';
+import type { AgentConfig, AgentKubeConfig } from '../../lib/agent/config.ts';
+import { formatHostPort } from '../../lib/core/host-port.ts';
+import { BerthError } from '../../lib/core/errors.ts';
 import { backoffDelayMs } from '../../lib/core/jittered-backoff.ts';
 import type { CollectorProblem } from '../../lib/core/report.ts';
 import { errorText, type K8s, type KubeConfig, loadClientNode, loadKubeConfig } from '../common/client-node.ts';
@@ -52,15 +54,9 @@ export interface BuildOptions {
   readonly paths?: HostPaths;
 }
 
-/** Thrown when the agent cannot start for a reason the operator must fix; `flag` names the culprit. */
-export class AgentStartError extends Error {
-  readonly flag: string;
-
-  constructor(flag: string, message: string, cause?: unknown) {
-    super(`${flag}: ${message}`, { cause });
-    this.name = 'AgentStartError';
-    this.flag = flag;
-  }
+/** The agent cannot start for a reason the operator must fix; the message names the flag (`berth agent` exits 2). */
+export function startError(flag: string, message: string, cause?: unknown): BerthError {
+  return new BerthError('BERTH_ERR_START', `${flag}: ${message}`, { cause });
 }
 
 export async function buildAgentParts(config: AgentConfig, deps: AgentDeps, opts: BuildOptions): Promise<AgentParts> {
@@ -164,7 +160,12 @@ function peerSource(config: AgentConfig, token: BearerTokenFile | null, kube: Ku
       const inner = new KubePeerSource(kube.k8s, kube.kc);
       return {
         list: (signal) =>
-          withDeadline(inner.list(signal), timeoutMs, signal, (why) => new Error(`list NodeReports: ${why}`)),
+          withDeadline(
+            inner.list(signal),
+            timeoutMs,
+            signal,
+            (why) => new BerthError('BERTH_ERR_PEERS', `list NodeReports: ${why}`),
+          ),
       };
     }
     case 'none':
@@ -184,7 +185,7 @@ async function connectKube(config: AgentConfig, kube: AgentKubeConfig, deps: Age
   try {
     kc = loadKubeConfig(k8s, kube.kubeconfig);
   } catch (err) {
-    throw new AgentStartError(
+    throw startError(
       kube.kubeconfig === null ? '--kube' : '--kubeconfig',
       `cannot load the Kubernetes client configuration: ${errorMessage(err)}`,
       err,
@@ -209,23 +210,27 @@ async function nodeZone(k8s: K8s, kc: KubeConfig, config: AgentConfig, deps: Age
         core.readNode({ name: config.node }),
         config.publish.timeoutMs,
         never,
-        (why) => new Error(`read Node ${config.node}: ${why}`),
+        (why) => new BerthError('BERTH_ERR_API', `read Node ${config.node}: ${why}`),
       );
       const zone = node.metadata?.labels?.[ZONE_LABEL]?.trim() ?? '';
-      deps.log.info('zone from the Node label', {
-        node: config.node,
-        label: ZONE_LABEL,
-        zone: zone === '' ? null : zone,
-      });
+      deps.log.info(
+        {
+          node: config.node,
+          label: ZONE_LABEL,
+          zone: zone === '' ? null : zone,
+        },
+        'zone from the Node label',
+      );
       return zone === '' ? null : zone;
     } catch (err) {
       const reason = apiReason(err);
       if (attempt >= ZONE_READ_ATTEMPTS)
-        throw new Error(
+        throw new BerthError(
+          'BERTH_ERR_API',
           `cannot read Node ${config.node} for its ${ZONE_LABEL} label (pass --zone to skip this): ${reason}`,
           { cause: err },
         );
-      deps.log.warn('reading the Node for its zone failed', { node: config.node, attempt, reason });
+      deps.log.warn({ node: config.node, attempt, reason }, 'reading the Node for its zone failed');
       await deps.sleep(
         backoffDelayMs(attempt, config.publish.retryBaseMs, config.publish.retryMaxMs, deps.random),
         never,
@@ -252,7 +257,7 @@ async function openEcho(config: AgentConfig, deps: AgentDeps, once: boolean): Pr
   try {
     return await EchoSocket.open({ listen, monotonicMs: () => deps.clock.monotonicMs(), random: deps.random });
   } catch (err) {
-    throw new AgentStartError('--probe-listen', `cannot bind UDP ${formatHostPort(listen)}: ${errorMessage(err)}`, err);
+    throw startError('--probe-listen', `cannot bind UDP ${formatHostPort(listen)}: ${errorMessage(err)}`, err);
   }
 }
 

@@ -3,17 +3,21 @@
  * in order (stop rounds → one final publish if a report is waiting → close the echo socket and metrics server).
  * startAgent() is the in-process entry for standalone mode; launchAgent() is shared with the CLI.
  */
-import { type AgentConfig, formatHostPort, type HostPort, validateAgentConfig } from '../../lib/agent/config.ts';
+import { type AgentConfig, validateAgentConfig } from '../../lib/agent/config.ts';
+import { formatHostPort, type HostPort } from '../../lib/core/host-port.ts';
 import { describeProblems, type FieldProblem } from '../../lib/core/check.ts';
 import type { NodeReport } from '../../lib/core/report.ts';
 import { hostname } from 'node:os';
 import { AgentLoop } from './agent-loop.ts';
 import { type AgentDeps, errorMessage, realDeps } from './deps.ts';
-import { parseAgentFlags } from './flags.ts';
+import { AGENT_OPTIONS } from '../../lib/agent/options.ts';
+import { componentLogger, createLogger, type Logger } from '../common/log.ts';
+import { parseFlags } from '../common/options.ts';
 import type { AgentMetrics } from './metrics.ts';
 import { startMetricsServer, type MetricsServer } from './metrics-server.ts';
 import { LatestWinsSender, type PublishOutcome } from './publish/latest-wins-sender.ts';
-import { AgentStartError, buildAgentParts } from './runtime.ts';
+import { BerthError, isBerthError } from '../../lib/core/errors.ts';
+import { buildAgentParts, startError } from './runtime.ts';
 import type { HostPaths } from './collectors/sysfs.ts';
 
 export interface RunningAgent {
@@ -28,14 +32,9 @@ export interface RunningAgent {
   stop(): Promise<void>;
 }
 
-export class AgentConfigError extends Error {
-  readonly problems: readonly FieldProblem[];
-
-  constructor(problems: readonly FieldProblem[]) {
-    super(`invalid agent configuration: ${describeProblems(problems)}`);
-    this.name = 'AgentConfigError';
-    this.problems = problems;
-  }
+/** The in-process agent's flags are berth's own, checked only once the extender runs: BERTH_ERR_CONFIG. */
+function configError(problems: readonly FieldProblem[]): BerthError {
+  return new BerthError('BERTH_ERR_CONFIG', `the in-process agent: ${describeProblems(problems)}`);
 }
 
 export interface StartAgentOptions {
@@ -45,25 +44,26 @@ export interface StartAgentOptions {
   readonly args?: readonly string[];
   readonly env?: Readonly<Record<string, string | undefined>>;
   readonly hostname?: string;
+  /** Default: the real clock; the logger is `log`, else a new one on stderr at --log-level. */
   readonly deps?: AgentDeps;
+  /** The process's logger, for an agent inside the extender: both write one shape into one output. */
+  readonly log?: Logger;
 }
 
-/** Standalone mode: run the agent inside the extender's process. Throws AgentConfigError or AgentStartError. */
+/** Standalone mode: run the agent inside the extender's process. Throws BERTH_ERR_CONFIG or BERTH_ERR_START. */
 export async function startAgent(options: StartAgentOptions): Promise<RunningAgent> {
-  let flags;
-  try {
-    flags = parseAgentFlags(['--extender', options.extender, ...(options.args ?? [])]);
-  } catch (err) {
-    throw new AgentConfigError([{ path: '', message: errorMessage(err) }]);
-  }
+  const flags = parseFlags(['--extender', options.extender, ...(options.args ?? [])], AGENT_OPTIONS);
+  if (!flags.ok) throw configError([{ path: '', message: flags.message }]);
   const checked = validateAgentConfig({
-    flags,
+    flags: flags.values,
     env: options.env ?? process.env,
     hostname: options.hostname ?? hostname(),
   });
-  if (!checked.ok) throw new AgentConfigError(checked.problems);
-  if (checked.value.once) throw new AgentConfigError([{ path: '--once', message: 'not available in-process' }]);
-  return launchAgent(checked.value, options.deps ?? realDeps());
+  if (!checked.ok) throw configError(checked.problems);
+  if (checked.value.once) throw configError([{ path: '--once', message: 'not available in-process' }]);
+  const config = checked.value;
+  const log = options.log ?? componentLogger(createLogger({ level: config.logLevel }), 'agent');
+  return launchAgent(config, options.deps ?? realDeps(log));
 }
 
 export async function launchAgent(config: AgentConfig, deps: AgentDeps, paths?: HostPaths): Promise<RunningAgent> {
@@ -71,7 +71,7 @@ export async function launchAgent(config: AgentConfig, deps: AgentDeps, paths?: 
   const { publisher, metrics } = parts;
   if (publisher === null) {
     await parts.close();
-    throw new AgentStartError('--extender', 'or --kube is required to run the agent');
+    throw startError('--extender', 'or --kube is required to run the agent');
   }
   let metricsServer: MetricsServer | null = null;
   if (config.metricsListen !== null) {
@@ -79,7 +79,7 @@ export async function launchAgent(config: AgentConfig, deps: AgentDeps, paths?: 
       metricsServer = await startMetricsServer(config.metricsListen, metrics.registry);
     } catch (err) {
       await parts.close();
-      throw new AgentStartError('--metrics-listen', `cannot listen: ${errorMessage(err)}`, err);
+      throw startError('--metrics-listen', `cannot listen: ${errorMessage(err)}`, err);
     }
   }
   const sender = new LatestWinsSender({
@@ -105,18 +105,21 @@ export async function launchAgent(config: AgentConfig, deps: AgentDeps, paths?: 
   });
   const rounds = new AbortController();
   const done = loop.run(rounds.signal).catch((err: unknown) => {
-    deps.log.warn('agent loop stopped unexpectedly', { reason: errorMessage(err) });
+    deps.log.warn({ reason: errorMessage(err) }, 'agent loop stopped unexpectedly');
   });
   const metricsAt = metricsServer === null ? null : formatHostPort(metricsServer.address);
-  deps.log.info('agent started', {
-    node: config.node,
-    zone: parts.zone,
-    extender: config.extender,
-    kube: config.kube !== null,
-    probe: parts.probe,
-    metrics: metricsAt,
-    instance: parts.collector.instance,
-  });
+  deps.log.info(
+    {
+      node: config.node,
+      zone: parts.zone,
+      extender: config.extender,
+      kube: config.kube !== null,
+      probe: parts.probe,
+      metrics: metricsAt,
+      instance: parts.collector.instance,
+    },
+    'agent started',
+  );
   let stopping: Promise<void> | null = null;
   const stop = async (): Promise<void> => {
     rounds.abort();
@@ -127,7 +130,7 @@ export async function launchAgent(config: AgentConfig, deps: AgentDeps, paths?: 
     const flushed = await sender.stop(config.publish.timeoutMs);
     await parts.close();
     await metricsServer?.close();
-    deps.log.info('agent stopped', { flushed });
+    deps.log.info({ flushed }, 'agent stopped');
   };
   return {
     config,
@@ -144,13 +147,17 @@ function recordOutcome(o: PublishOutcome, deps: AgentDeps, metrics: AgentMetrics
   if (o.ok) {
     metrics.lastPublish.set(deps.clock.nowMs() / 1000);
     if (o.attempt > 1 || o.report.agent.sequence === 1)
-      deps.log.info('report published', { sequence: o.report.agent.sequence, attempt: o.attempt });
+      deps.log.info({ sequence: o.report.agent.sequence, attempt: o.attempt }, 'report published');
   } else {
-    deps.log.warn('publish failed', {
-      sequence: o.report.agent.sequence,
-      attempt: o.attempt,
-      retryInMs: o.retryInMs === undefined ? null : Math.round(o.retryInMs),
-      reason: errorMessage(o.error),
-    });
+    deps.log.warn(
+      {
+        code: isBerthError(o.error) ? o.error.code : null,
+        sequence: o.report.agent.sequence,
+        attempt: o.attempt,
+        retryInMs: o.retryInMs === undefined ? null : Math.round(o.retryInMs),
+        reason: errorMessage(o.error),
+      },
+      'publish failed',
+    );
   }
 }

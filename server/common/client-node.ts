@@ -3,6 +3,7 @@
  * --kube is on: standalone mode never pays for it. Everything in server/kube takes the loaded module as a value.
  */
 import type * as ClientNode from '@kubernetes/client-node';
+import { BerthError, isBerthError } from '../../lib/core/errors.ts';
 
 export type K8s = typeof ClientNode;
 export type KubeConfig = ClientNode.KubeConfig;
@@ -17,7 +18,8 @@ export function loadKubeConfig(k8s: K8s, path: string | null): KubeConfig {
   if (path === null) kc.loadFromDefault();
   else kc.loadFromFile(path);
   if (kc.getCurrentCluster() === null)
-    throw new Error(
+    throw new BerthError(
+      'BERTH_ERR_CONFIG',
       path === null
         ? 'no Kubernetes cluster configured (no kubeconfig and not in a cluster)'
         : `kubeconfig ${path} names no current cluster`,
@@ -26,6 +28,7 @@ export function loadKubeConfig(k8s: K8s, path: string | null): KubeConfig {
 }
 
 export function errorText(err: unknown): string {
+  if (isBerthError(err)) return err.message;
   if (err instanceof Error) {
     const code = (err as { code?: unknown; statusCode?: unknown }).code ?? (err as { statusCode?: unknown }).statusCode;
     return typeof code === 'number' || typeof code === 'string'

@@ -1,17 +1,21 @@
 /**
- * Command-line flags from an options table: parsed with node:util parseArgs, unknown flags rejected, and a help
- * text generated from the same table that the README documents.
+ * argv → raw flag values for one command's options table (lib/core/options.ts), with node:util parseArgs: unknown
+ * flags and missing values are rejected here, in parseArgs' own words; every value is checked by OptionReader.
+ * Both commands take --help/-h and --no-<switch> for switches that default to on.
  */
 import { parseArgs } from 'node:util';
-import type { OptionSpec } from '../../lib/extender/config.ts';
+import type { OptionTable, RawFlags } from '../../lib/core/options.ts';
 
 export type ParsedFlags =
-  | { readonly ok: true; readonly values: Record<string, string | boolean>; readonly help: boolean }
+  | { readonly ok: true; readonly values: RawFlags; readonly help: boolean }
   | { readonly ok: false; readonly message: string };
 
-export function parseFlags(argv: readonly string[], table: Readonly<Record<string, OptionSpec>>): ParsedFlags {
-  const options: Record<string, { type: 'string' | 'boolean' }> = { help: { type: 'boolean' } };
-  for (const [name, spec] of Object.entries(table)) options[name] = { type: spec.type };
+type ParseArgsOption = { type: 'string' | 'boolean'; multiple?: boolean; short?: string };
+
+export function parseFlags(argv: readonly string[], table: OptionTable): ParsedFlags {
+  const options: Record<string, ParseArgsOption> = { help: { type: 'boolean', short: 'h' } };
+  for (const [name, spec] of Object.entries(table))
+    options[name] = spec.multiple === true ? { type: spec.type, multiple: true } : { type: spec.type };
   try {
     const { values } = parseArgs({
       args: [...argv],
@@ -20,21 +24,14 @@ export function parseFlags(argv: readonly string[], table: Readonly<Record<strin
       allowPositionals: false,
       allowNegative: true,
     });
-    const { help, ...rest } = values as Record<string, string | boolean | undefined>;
-    const clean: Record<string, string | boolean> = {};
-    for (const [k, v] of Object.entries(rest)) if (v !== undefined) clean[k] = v;
-    return { ok: true, values: clean, help: help === true };
+    const { help, ...rest } = values as Record<string, RawFlags[string]>;
+    return { ok: true, values: rest, help: help === true };
   } catch (e) {
     return { ok: false, message: e instanceof Error ? e.message : String(e) };
   }
 }
 
-export function helpText(command: string, summary: string, table: Readonly<Record<string, OptionSpec>>): string {
-  const lines = [`Usage: berth ${command} [flags]`, '', summary, '', 'Flags:'];
-  for (const [name, spec] of Object.entries(table)) {
-    const flag = spec.type === 'boolean' ? `--${name}` : `--${name} <value>`;
-    const def = spec.default === '' ? '' : ` (default ${JSON.stringify(spec.default)})`;
-    lines.push(`  ${flag.padEnd(30)} ${spec.help}${def}`);
-  }
-  return lines.join('\n');
+/** The one-line answer to flags parseArgs refused, pointing at --help. */
+export function flagsRefused(command: string, message: string): string {
+  return `berth ${command}: ${message}\nRun 'berth ${command} --help' for the flags.\n`;
 }

@@ -17,9 +17,10 @@ export function* nodeRows(
   headroom: number | null;
   fresh: boolean;
 }> {
+  const reservations = cluster.reservations();
   for (const v of store.views()) {
     let reserved = 0;
-    for (const b of cluster.reserved(v.node)) reserved += b;
+    for (const b of reservations.get(v.node) ?? []) reserved += b;
     const speed = v.link?.speedBps ?? null;
     yield {
       node: v.node,

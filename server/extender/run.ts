@@ -13,8 +13,12 @@ import { standaloneCluster, type ClusterView } from '../../lib/extender/ports.ts
 import { buildApp } from '../http/app.ts';
 import type { AppDeps } from '../http/deps.ts';
 import type { ReportAuthenticator } from '../../lib/extender/ports.ts';
+import type { ClaimSource } from '../../lib/cluster/routing.ts';
 import { createExtenderMetrics } from '../http/metrics.ts';
-import { helpText, parseFlags } from '../common/options.ts';
+import { optionsHelp } from '../../lib/core/options-text.ts';
+import { componentLogger, createLogger, type Logger } from '../common/log.ts';
+import { flagsRefused, parseFlags } from '../common/options.ts';
+import { formatHostPort } from '../../lib/core/host-port.ts';
 import { nodeRows } from './node-rows.ts';
 import { readTls, reloadTlsOnChange } from './tls.ts';
 
@@ -29,18 +33,23 @@ export interface RunningExtender {
 export interface StartOptions {
   readonly cluster?: ClusterView;
   readonly authenticateReport?: ReportAuthenticator | null;
-  readonly logger?: boolean;
+  /** Claims for the pod-routing webhook (the Kubernetes side). */
+  readonly claims?: ClaimSource;
+  /** The process's root logger (server/common/log.ts); default: a new one at --log-level; false: none. */
+  readonly logger?: Logger | false;
   /** Extra work to stop before the listeners close (the local agent, informers). */
   readonly onClose?: () => Promise<void>;
   /** How often certificate files are checked for rotation. */
   readonly tlsReloadIntervalMs?: number;
+  /** The clock report freshness is judged by; tests move it instead of waiting out --report-ttl. */
+  readonly now?: () => number;
 }
 
 export async function startExtender(config: ExtenderConfig, opts: StartOptions = {}): Promise<RunningExtender> {
   let shuttingDown = false;
   const store = new ReportStore();
   const cluster = opts.cluster ?? standaloneCluster;
-  const now = (): number => Date.now();
+  const now = opts.now ?? ((): number => Date.now());
   const metrics = createExtenderMetrics({ rows: (t) => nodeRows(store, cluster, config.policy.reportTtlMs, t) }, now);
   const deps: AppDeps = {
     config,
@@ -49,10 +58,12 @@ export async function startExtender(config: ExtenderConfig, opts: StartOptions =
     metrics,
     now,
     authenticateReport: opts.authenticateReport ?? null,
+    ...(opts.claims ? { claims: opts.claims } : {}),
     shuttingDown: () => shuttingDown,
   };
-  const logger = opts.logger === false ? false : { level: config.logLevel };
-  const app = buildApp(deps, { logger, ...(config.tls ? { tls: readTls(config.tls) } : {}) });
+  const root = opts.logger === false ? null : (opts.logger ?? createLogger({ level: config.logLevel }));
+  const logger = root === null ? { logger: false } : { loggerInstance: componentLogger(root, 'extender') };
+  const app = buildApp(deps, { ...logger, ...(config.tls ? { tls: readTls(config.tls) } : {}) });
   await app.listen({ host: config.listen.host, port: config.listen.port });
   const stopTlsWatch = config.tls
     ? reloadTlsOnChange(
@@ -66,13 +77,12 @@ export async function startExtender(config: ExtenderConfig, opts: StartOptions =
     : () => undefined;
   let probes: FastifyInstance | null = null;
   if (config.metricsListen) {
-    probes = buildApp(deps, { logger, probesOnly: true });
+    probes = buildApp(deps, { ...logger, probesOnly: true });
     await probes.listen({ host: config.metricsListen.host, port: config.metricsListen.port });
   }
   const address = app.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : config.listen.port;
-  const host = config.listen.host.includes(':') ? `[${config.listen.host}]` : config.listen.host;
-  const url = `${config.tls ? 'https' : 'http'}://${host}:${port}`;
+  const url = `${config.tls ? 'https' : 'http'}://${formatHostPort({ host: config.listen.host, port })}`;
   return {
     app,
     deps,
@@ -87,16 +97,16 @@ export async function startExtender(config: ExtenderConfig, opts: StartOptions =
   };
 }
 
+const EXTENDER_SUMMARY = "Serve kube-scheduler's filter and prioritize verbs from node reports.";
+
 export async function runExtenderCommand(argv: readonly string[]): Promise<number> {
   const flags = parseFlags(argv, OPTIONS);
   if (!flags.ok) {
-    process.stderr.write(`berth extender: ${flags.message}\nRun 'berth extender --help' for the flags.\n`);
+    process.stderr.write(flagsRefused('extender', flags.message));
     return 2;
   }
   if (flags.help) {
-    process.stdout.write(
-      `${helpText('extender', "Serve kube-scheduler's filter and prioritize verbs from node reports.", OPTIONS)}\n`,
-    );
+    process.stdout.write(optionsHelp('extender', EXTENDER_SUMMARY, OPTIONS));
     return 0;
   }
   const parsed = parseExtenderConfig(flags.values);
@@ -105,6 +115,7 @@ export async function runExtenderCommand(argv: readonly string[]): Promise<numbe
     return 2;
   }
   const config = parsed.value;
+  const log = createLogger({ level: config.logLevel });
   // client-node costs ~400 ms to import: only --kube loads it.
   const kube =
     config.kube === null ? null : await (await import('../kube/kube-side.ts')).createKubeSide(config, config.kube);
@@ -113,8 +124,14 @@ export async function runExtenderCommand(argv: readonly string[]): Promise<numbe
     running = await startExtender(
       config,
       kube === null
-        ? {}
-        : { cluster: kube.cluster, authenticateReport: kube.authenticateReport, onClose: () => kube.close() },
+        ? { logger: log }
+        : {
+            logger: log,
+            cluster: kube.cluster,
+            authenticateReport: kube.authenticateReport,
+            claims: kube.claims,
+            onClose: () => kube.close(),
+          },
     );
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
@@ -130,11 +147,15 @@ export async function runExtenderCommand(argv: readonly string[]): Promise<numbe
     await kube?.close();
     return 1;
   }
-  kube?.attach(running.deps.store, running.deps.metrics.registry, (level, msg, fields) => {
-    running.app.log[level](fields, msg);
-  });
+  kube?.attach(running.deps.store, running.deps.metrics.registry, componentLogger(log, 'extender'));
   running.app.log.info({ url: running.url, prefix: config.prefix, kube: kube !== null }, 'berth extender listening');
-  const agent = config.localAgent ? await startLocalAgent(running) : null;
+  let agent: { stop(): Promise<void> } | null = null;
+  try {
+    agent = config.localAgent ? await startLocalAgent(running, log) : null;
+  } catch (e) {
+    await running.close(); // the listener would keep the process alive; the caller reports the error
+    throw e;
+  }
   closeWithGrace({ delay: parsed.value.shutdownDelayMs + 15_000 }, async ({ signal, err }) => {
     if (err) running.app.log.error({ err }, 'shutting down after an error');
     else running.app.log.info({ signal }, 'shutting down');
@@ -145,9 +166,9 @@ export async function runExtenderCommand(argv: readonly string[]): Promise<numbe
 }
 
 /** Standalone mode: an agent in this process reports this machine to this extender (the root filesystem as a pool). */
-async function startLocalAgent(running: RunningExtender): Promise<{ stop(): Promise<void> }> {
+async function startLocalAgent(running: RunningExtender, log: Logger): Promise<{ stop(): Promise<void> }> {
   const { startAgent } = await import('../agent/start.ts');
-  const agent = await startAgent({ extender: running.url, args: LOCAL_AGENT_ARGS });
+  const agent = await startAgent({ extender: running.url, args: LOCAL_AGENT_ARGS, log: componentLogger(log, 'agent') });
   running.app.log.info({ node: agent.config.node, probe: agent.probe }, 'local agent reporting this machine');
   return agent;
 }

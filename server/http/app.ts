@@ -8,10 +8,17 @@
  * extender call (docs/protocol.md). While draining, every answer carries `Connection: close`, so each client
  * moves to another replica with its next call instead of meeting the listener's close on a kept-alive connection.
  */
-import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify';
+import Fastify, {
+  LogController,
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyServerOptions,
+} from 'fastify';
 import { parse as parseQuery } from 'node:querystring';
 import type { SecureContextOptions } from 'node:tls';
 import type { AppDeps } from './deps.ts';
+import { admissionRoutes } from './admission.ts';
 import { installErrorHandling } from './errors.ts';
 import { explainRoutes } from './explain.ts';
 import { filterRoute } from './filter.ts';
@@ -25,6 +32,8 @@ import { quoteBounded } from '../../lib/core/quote.ts';
 
 export interface BuildOptions {
   readonly logger?: FastifyServerOptions['logger'];
+  /** The process's logger (server/common/log.ts); takes the place of `logger`. */
+  readonly loggerInstance?: FastifyBaseLogger;
   /** TLS material; with `ca`, clients must present a certificate signed by it. */
   readonly tls?: SecureContextOptions & { readonly requireClientCert: boolean };
   /** Only probes and /metrics: the plain-HTTP side port. */
@@ -46,7 +55,7 @@ function serverOptions(deps: AppDeps, opts: BuildOptions) {
   };
   const tls = opts.tls;
   return {
-    logger: opts.logger ?? false,
+    ...(opts.loggerInstance ? { loggerInstance: opts.loggerInstance } : { logger: opts.logger ?? false }),
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: c.bodyLimitBytes,
     keepAliveTimeout: c.keepAliveTimeoutMs,
@@ -129,5 +138,6 @@ export function buildApp(deps: AppDeps, opts: BuildOptions = {}): FastifyInstanc
   prioritizeRoute(app, deps, memo);
   explainRoutes(app, deps);
   reportRoutes(app, deps);
+  admissionRoutes(app, deps);
   return app;
 }

@@ -2,31 +2,32 @@
  * Turns a parsed request into what the pure engine needs: the pod's facts, its needs and the request context.
  * Done once per request; filter, prioritize and explain then only read.
  */
-import { podNeeds, type NeedsResult } from '../../lib/extender/needs.ts';
+import { podNeeds, type Needs } from '../../lib/extender/needs.ts';
 import { podFacts, type PodFacts } from '../../lib/extender/pod.ts';
-import { peerRefs, type RequestContext } from '../../lib/extender/verdict.ts';
+import { requestContext } from '../../lib/extender/request.ts';
+import type { RequestContext } from '../../lib/extender/verdict.ts';
 import type { ExtenderArgs } from '../../lib/extender/wire.ts';
 import type { AppDeps } from './deps.ts';
 
-export interface Prepared {
-  readonly facts: PodFacts;
-  readonly needs: NeedsResult;
-  readonly ctx: RequestContext | null;
-}
+/** The pod's needs could not be read (an invalid annotation), or everything the engine needs to judge it. */
+export type Prepared =
+  | { readonly ok: false; readonly facts: PodFacts; readonly reason: string }
+  | { readonly ok: true; readonly facts: PodFacts; readonly needs: Needs; readonly ctx: RequestContext };
+
+const NO_PEERS: readonly string[] = Object.freeze([]);
 
 export function prepare(deps: AppDeps, args: ExtenderArgs): Prepared {
   const facts = podFacts(args.pod);
-  const needs = podNeeds(facts, deps.cluster.claimVolumes(facts));
-  if (!needs.ok) return { facts, needs, ctx: null };
-  const { store, cluster } = deps;
-  const view = (node: string): ReturnType<typeof store.get> => store.get(node);
-  const ctx: RequestContext = {
+  const { cluster } = deps;
+  const read = podNeeds(facts, cluster.claimVolumes(facts));
+  if (!read.ok) return { ok: false, facts, reason: read.reason };
+  const needs = read.needs;
+  const ctx = requestContext(deps.store, {
     nowMs: deps.now(),
     policy: deps.config.policy,
-    needs: needs.needs,
-    view,
-    reserved: (node) => cluster.reserved(node),
-    peers: needs.needs.peers === null ? [] : peerRefs(cluster.peerNodes(needs.needs.peers, facts), view),
-  };
-  return { facts, needs, ctx };
+    needs,
+    reservations: cluster.reservations(),
+    peerNodes: needs.peers === null ? NO_PEERS : cluster.peerNodes(needs.peers, facts),
+  });
+  return { ok: true, facts, needs, ctx };
 }

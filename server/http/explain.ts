@@ -20,10 +20,10 @@ const QUERY_TO_ANNOTATION: Readonly<Record<string, string>> = {
 
 function answer(deps: AppDeps, body: unknown): unknown {
   const args = extenderArgs(deps, body);
-  const { facts, needs, ctx } = prepare(deps, args);
-  const pod = { namespace: facts.namespace, name: facts.name };
-  if (!needs.ok || ctx === null) return { pod, error: needs.ok ? 'needs unavailable' : needs.reason, nodes: [] };
-  return explainNodes(pod, args.names, ctx);
+  const prepared = prepare(deps, args);
+  const pod = { namespace: prepared.facts.namespace, name: prepared.facts.name };
+  if (!prepared.ok) return { pod, error: prepared.reason, nodes: [] };
+  return explainNodes(pod, args.names, prepared.ctx);
 }
 
 export function explainRoutes(app: FastifyInstance, deps: AppDeps): void {

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { filterJson, type FilterResult } from '../../lib/extender/wire.ts';
 import { filterNodes, rejectAll } from '../../lib/extender/filter.ts';
 import { hasNeeds } from '../../lib/extender/needs.ts';
 import { extenderArgs } from './args.ts';
@@ -22,27 +23,31 @@ function refuseUntilSynced(deps: AppDeps): void {
 
 export function filterRoute(app: FastifyInstance, deps: AppDeps, memo: ScoreMemo): void {
   const { metrics } = deps;
-  app.post(`${deps.config.prefix}/filter`, { config: { verb: 'filter' } }, (req) => {
-    const args = extenderArgs(deps, req.body);
+  app.post(`${deps.config.prefix}/filter`, { config: { verb: 'filter' } }, (req, reply) => {
+    // Serialised here (lib/extender/wire.ts filterJson): the same bytes JSON.stringify would write, faster.
+    return reply.type('application/json').send(filterJson(answer(req.body)));
+  });
+
+  function answer(body: unknown): FilterResult {
+    const args = extenderArgs(deps, body);
     metrics.nodesPerCall.observe({ verb: 'filter' }, args.names.length);
-    const { facts, needs, ctx } = prepare(deps, args);
-    if (!needs.ok || ctx === null) {
-      const outcome = rejectAll(args, needs.ok ? 'needs unavailable' : needs.reason);
+    const prepared = prepare(deps, args);
+    if (!prepared.ok) {
       metrics.rejections.inc({ reason: 'invalid_needs' }, args.names.length);
-      return outcome.result;
+      return rejectAll(args, prepared.reason).result;
     }
-    if (!hasNeeds(needs.needs)) metrics.fastPath.inc({ verb: 'filter' });
-    else refuseUntilSynced(deps);
+    const { facts, needs, ctx } = prepared;
+    if (!hasNeeds(needs)) {
+      metrics.fastPath.inc({ verb: 'filter' });
+      return filterNodes(args, ctx).result;
+    }
+    refuseUntilSynced(deps);
     deps.cluster.attempt?.(facts);
     const outcome = filterNodes(args, ctx);
     for (const [reason, n] of outcome.rejected) metrics.rejections.inc({ reason }, n);
-    memo.remember(
-      { podUid: facts.uid, storeVersion: deps.store.version, nowMs: ctx.nowMs },
-      outcome.passed,
-      outcome.scores,
-    );
-    if (deps.cluster.filtered !== undefined && hasNeeds(needs.needs))
-      deps.cluster.filtered(facts, needs.needs, outcome.passed);
+    const key = { podUid: facts.uid, storeVersion: deps.store.version, nowMs: ctx.nowMs };
+    memo.remember(key, outcome.passed, outcome.scores);
+    deps.cluster.filtered?.(facts, needs, outcome.passed);
     return outcome.result;
-  });
+  }
 }

@@ -1,24 +1,31 @@
 import type { FastifyInstance } from 'fastify';
 import { hasNeeds } from '../../lib/extender/needs.ts';
 import { prioritizeNodes } from '../../lib/extender/prioritize.ts';
+import type { ScoreMemo } from '../../lib/extender/score-memo.ts';
+import { priorityJson } from '../../lib/extender/wire.ts';
 import { extenderArgs } from './args.ts';
 import { prepare } from './context.ts';
 import type { AppDeps } from './deps.ts';
-import type { ScoreMemo } from '../../lib/extender/score-memo.ts';
 
 export function prioritizeRoute(app: FastifyInstance, deps: AppDeps, memo: ScoreMemo): void {
-  const { metrics } = deps;
-  app.post(`${deps.config.prefix}/prioritize`, { config: { verb: 'prioritize' } }, (req) => {
+  const { metrics, store } = deps;
+  const prefixOf = (slot: number): string => store.table.hostPrefix(slot);
+  app.post(`${deps.config.prefix}/prioritize`, { config: { verb: 'prioritize' } }, (req, reply) => {
     const args = extenderArgs(deps, req.body);
     metrics.nodesPerCall.observe({ verb: 'prioritize' }, args.names.length);
-    const { facts, needs, ctx } = prepare(deps, args);
+    const prepared = prepare(deps, args);
     // A pod whose annotations are invalid was already rejected everywhere by filter; it adds no score here.
-    if (!needs.ok || ctx === null) return [];
-    if (!hasNeeds(needs.needs)) metrics.fastPath.inc({ verb: 'prioritize' });
+    if (!prepared.ok) return [];
+    const { facts, needs, ctx } = prepared;
+    if (!hasNeeds(needs)) {
+      metrics.fastPath.inc({ verb: 'prioritize' });
+      return [];
+    }
     deps.cluster.attempt?.(facts);
-    const known = memo.recall({ podUid: facts.uid, storeVersion: deps.store.version, nowMs: ctx.nowMs }, args.names);
+    const known = memo.recall({ podUid: facts.uid, storeVersion: store.version, nowMs: ctx.nowMs }, args.names);
     const scores = prioritizeNodes(args, ctx, known);
-    deps.cluster.scored?.(facts, needs.needs, scores);
-    return scores;
+    deps.cluster.scored?.(facts, needs, scores);
+    // The answer is serialised here, from the hosts' cached prefixes: the same bytes JSON.stringify would write.
+    return reply.type('application/json').send(priorityJson(scores, store.resolve(args.names), prefixOf));
   });
 }

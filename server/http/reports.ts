@@ -86,6 +86,7 @@ export function reportRoutes(app: FastifyInstance, deps: AppDeps): void {
 
   app.get('/v1/reports', { config: { verb: 'other' } }, () => {
     const now = deps.now();
+    const reservations = deps.cluster.reservations();
     const items = [...store.views()].map((v) => ({
       node: v.node,
       zone: v.zone,
@@ -93,10 +94,10 @@ export function reportRoutes(app: FastifyInstance, deps: AppDeps): void {
       stale: now - v.receivedAtMs > deps.config.policy.reportTtlMs,
       nvmeFreeBytes: v.nvmeFreeBytes,
       nvmeCapacityBytes: v.nvmeCapacityBytes,
-      reservedBytes: deps.cluster.reserved(v.node).reduce((a, b) => a + b, 0),
+      reservedBytes: (reservations.get(v.node) ?? []).reduce((a, b) => a + b, 0),
       link: v.link,
-      peersMeasured: v.rttById.size,
-      problems: v.report.problems,
+      peersMeasured: v.peersMeasured,
+      problems: v.problems,
     }));
     return { items };
   });
@@ -107,8 +108,8 @@ export function reportRoutes(app: FastifyInstance, deps: AppDeps): void {
     const now = deps.now();
     const peers = [];
     for (const v of store.views()) {
-      if (v.report.probe !== null && now - v.receivedAtMs <= deps.config.policy.reportTtlMs)
-        peers.push({ node: v.node, zone: v.zone, probe: v.report.probe });
+      if (v.probe !== null && now - v.receivedAtMs <= deps.config.policy.reportTtlMs)
+        peers.push({ node: v.node, zone: v.zone, probe: v.probe });
     }
     peers.sort((a, b) => (a.node < b.node ? -1 : 1));
     const body = JSON.stringify({ peers });

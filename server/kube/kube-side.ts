@@ -13,28 +13,33 @@ import { informersReadiness, type InformerHealth } from '../../lib/cluster/infor
 import { reportFromObject, statusWrittenAtMs } from '../../lib/core/node-report-resource.ts';
 import type { ReportStore } from '../../lib/extender/report-store.ts';
 import { describeProblems } from '../../lib/core/check.ts';
+import { BerthError } from '../../lib/core/errors.ts';
 import type { ClusterView } from '../../lib/extender/ports.ts';
 import type { ReportAuthenticator } from '../../lib/extender/ports.ts';
+import type { ClaimSource } from '../../lib/cluster/routing.ts';
+import { apiClaimSource } from './claim-source.ts';
 import { errorText, loadClientNode, loadKubeConfig, type K8s, type KubeConfig } from '../common/client-node.ts';
+import type { Logger } from '../common/log.ts';
 import { registerKubeMetrics } from './metrics.ts';
 import { resourceDefs, type ResourceName } from './resources.ts';
 import { SupervisedInformer, type InformerSink } from './supervised-informer.ts';
 import { PUSH_AUDIENCE, tokenReviewAuthenticator, type ReviewResult } from './token-review.ts';
+import { createRequeuer, type Requeuer } from './requeue.ts';
 
 /** Without NTP gone badly wrong, agent and extender clocks agree to well under this (lib/cluster/ledger.ts). */
 const CLOCK_SKEW_MS = 1_000;
 const EXPIRE_EVERY_MS = 1_000;
 
-export type KubeLog = (level: 'info' | 'warn', msg: string, fields: Record<string, unknown>) => void;
-
 export interface KubeSide {
   readonly cluster: ClusterView;
   readonly authenticateReport: ReportAuthenticator | null;
+  /** Claims and StorageClasses for the pod-routing webhook. */
+  readonly claims: ClaimSource;
   readonly state: ClusterState;
   readonly kc: KubeConfig;
   informers(): readonly SupervisedInformer[];
   /** Starts the informers, feeding `store`; registers the metrics on `registry`. */
-  attach(store: ReportStore, registry: Registry, log: KubeLog): void;
+  attach(store: ReportStore, registry: Registry, log: Logger): void;
   close(): Promise<void>;
 }
 
@@ -60,16 +65,18 @@ export async function createKubeSide(
   });
   let informers: SupervisedInformer[] = [];
   let expiry: NodeJS.Timeout | null = null;
+  let requeue: Requeuer | null = null;
   const healths = (): Map<string, InformerHealth> => new Map(informers.map((i) => [i.resource, i.health]));
   const cluster: ClusterView = {
     claimVolumes: (pod) => state.claimVolumes(pod),
     peerNodes: (rule, pod) => state.peerNodes(rule, pod),
-    reserved: (node) => state.reserved(node),
+    reservations: () => state.reservations(),
     scored: (pod, needs, scores) => {
       state.scored(pod, needs.nvmeVolumes, scores, now());
     },
     filtered: (pod, needs, passed) => {
       state.filtered(pod, needs.nvmeVolumes, passed, now());
+      requeue?.filtered(pod, needs, passed);
     },
     attempt: (pod) => {
       state.attempt(pod);
@@ -93,12 +100,19 @@ export async function createKubeSide(
   return {
     cluster,
     authenticateReport,
+    claims: apiClaimSource(k8s, kc, state, kube.nvmeClasses),
     state,
     kc,
     informers: () => informers,
     attach(store, registry, log) {
-      if (informers.length > 0) throw new Error('the Kubernetes side is already attached');
+      if (informers.length > 0) throw new BerthError('BERTH_ERR_INTERNAL', 'the Kubernetes side is already attached');
       const metrics = registerKubeMetrics(registry, { informers: () => informers, state, now });
+      const { policy } = config;
+      // The informers and the requeuer log through a callback; it writes into the one logger.
+      const logTo = (level: 'info' | 'warn', msg: string, fields: Record<string, unknown>): void => {
+        log[level](fields, msg);
+      };
+      requeue = createRequeuer({ k8s, kc, policy, limits: kube.requeue, store, state, registry, log: logTo, now });
       const sinks: Record<ResourceName, InformerSink> = {
         storageclasses: {
           upsert: (o) => {
@@ -119,9 +133,11 @@ export async function createKubeSide(
         pods: {
           upsert: (o, initial) => {
             state.pod(o, now(), initial);
+            requeue?.podEvent(o, false);
           },
           remove: (o) => {
             state.podGone(o);
+            requeue?.podEvent(o, true);
           },
         },
         nodereports: {
@@ -129,10 +145,10 @@ export async function createKubeSide(
             const parsed = reportFromObject(o);
             if (!parsed.ok) {
               metrics.invalidReports.inc();
-              log('warn', 'ignoring an invalid NodeReport', {
-                name: o.metadata?.name ?? null,
-                problems: describeProblems(parsed.problems.slice(0, 10)),
-              });
+              log.warn(
+                { name: o.metadata?.name ?? null, problems: describeProblems(parsed.problems.slice(0, 10)) },
+                'ignoring an invalid NodeReport',
+              );
               return;
             }
             if (parsed.value === null) return;
@@ -140,8 +156,11 @@ export async function createKubeSide(
             // must not make an old report look new (lib/core/node-report-resource.ts).
             const written = statusWrittenAtMs(o);
             const receivedAt = written === null ? now() : Math.min(now(), written);
-            if (store.ingest(parsed.value, receivedAt) === 'accepted')
+            const before = store.get(parsed.value.node);
+            if (store.ingest(parsed.value, receivedAt) === 'accepted') {
               state.reportArrived(parsed.value.node, parsed.value.takenAt);
+              requeue?.reportAccepted(parsed.value.node, before);
+            }
           },
           remove: (o) => {
             if (o.metadata?.name !== undefined) store.remove(o.metadata.name);
@@ -161,7 +180,7 @@ export async function createKubeSide(
             resyncPeriodMs: kube.resyncPeriodMs,
             now,
             random,
-            log,
+            log: logTo,
           }),
       );
       for (const i of informers) i.start();
@@ -172,6 +191,7 @@ export async function createKubeSide(
     },
     async close() {
       if (expiry !== null) clearInterval(expiry);
+      await requeue?.close();
       await Promise.all(informers.map((i) => i.stop()));
     },
   };

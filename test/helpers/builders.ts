@@ -12,6 +12,9 @@ import {
   type StoragePool,
 } from '../../lib/core/report.ts';
 import { ReportStore } from '../../lib/extender/report-store.ts';
+import { NO_NEEDS, type Needs } from '../../lib/extender/needs.ts';
+import { requestContext } from '../../lib/extender/request.ts';
+import type { Policy, RequestContext } from '../../lib/extender/verdict.ts';
 import { standaloneCluster, type ClusterView } from '../../lib/extender/ports.ts';
 import { buildApp } from '../../server/http/app.ts';
 import type { AppDeps } from '../../server/http/deps.ts';
@@ -145,6 +148,36 @@ export function testApp(
     shuttingDown = true;
   });
   return { app, deps, store, clock };
+}
+
+/** A store holding `reports`, each received at `receivedAtMs` (or what the function says for it). */
+export function storeOf(
+  reports: readonly NodeReport[],
+  receivedAtMs: number | ((r: NodeReport) => number) = 0,
+): ReportStore {
+  const store = new ReportStore();
+  for (const r of reports) store.ingest(r, typeof receivedAtMs === 'number' ? receivedAtMs : receivedAtMs(r));
+  return store;
+}
+
+export interface JudgeSpec {
+  readonly nowMs?: number;
+  readonly policy?: Policy;
+  /** Reservations by node name. */
+  readonly reserved?: Readonly<Record<string, readonly number[]>>;
+  /** Nodes running the pod's peers, one entry per peer. */
+  readonly peerNodes?: readonly string[];
+}
+
+/** The request context the engine judges by, over `store`, as server/http/context.ts builds it. */
+export function judgeContext(store: ReportStore, needs: Partial<Needs>, spec: JudgeSpec = {}): RequestContext {
+  return requestContext(store, {
+    nowMs: spec.nowMs ?? 0,
+    policy: spec.policy ?? config().policy,
+    needs: { ...NO_NEEDS, ...needs },
+    reservations: new Map(Object.entries(spec.reserved ?? {})),
+    peerNodes: spec.peerNodes ?? [],
+  });
 }
 
 /** A seeded PRNG (mulberry32) so generated inputs are the same on every run. */

@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import { validateAgentConfig } from '../../lib/agent/config.ts';
 import { OPTIONS, parseExtenderConfig, type ExtenderConfig } from '../../lib/extender/config.ts';
-import { parseAgentFlags } from '../../server/agent/flags.ts';
+import { AGENT_OPTIONS } from '../../lib/agent/options.ts';
+import type { RawFlags } from '../../lib/core/options.ts';
 import { parseFlags } from '../../server/common/options.ts';
 import { describe, loadShippedManifests, MANIFESTS, podSpecOf, type KubeObject } from '../helpers/manifests/render.ts';
 
@@ -54,6 +55,12 @@ const only = <T>(xs: readonly T[] | undefined, what: string): T => {
 const extender = find('Deployment', 'berth-extender');
 const extenderPod = podOf(extender);
 const extenderContainer = only(extenderPod.containers, 'extender container');
+
+function agentFlags(args: readonly string[]): RawFlags {
+  const parsed = parseFlags(args, AGENT_OPTIONS);
+  if (!parsed.ok) throw new Error(parsed.message);
+  return parsed.values;
+}
 
 function extenderConfig(args: readonly string[]): ExtenderConfig {
   const [command, ...flags] = args;
@@ -172,7 +179,7 @@ t.test('the agent DaemonSet: flags the agent accepts, and exactly the documented
   // The kubelet expands $(POD_IP) from the env; any address stands in for it here.
   const expanded = args.map((a) => a.replaceAll('$(POD_IP)', '10.1.2.3'));
   const checked = validateAgentConfig({
-    flags: parseAgentFlags(expanded),
+    flags: agentFlags(expanded),
     env: { NODE_NAME: 'node-a' },
     hostname: 'ignored',
   });
@@ -245,7 +252,7 @@ t.test('the agent publishes through the API server, with exactly the rights that
   const [, ...args] = c.args ?? [];
   const expanded = args.map((a) => a.replaceAll('$(POD_IP)', '10.1.2.3'));
   const env = Object.fromEntries((c.env ?? []).map((e) => [e.name, 'from-the-pod']));
-  const checked = validateAgentConfig({ flags: parseAgentFlags(expanded), env, hostname: 'ignored' });
+  const checked = validateAgentConfig({ flags: agentFlags(expanded), env, hostname: 'ignored' });
   if (!checked.ok) throw new Error(JSON.stringify(checked.problems));
   const config = checked.value;
   // The extender's only listener requires a client certificate (mTLS for kube-scheduler) and has push off with

@@ -5,6 +5,7 @@
  * Needs lvm2 in the image and, in a container, /dev, /run/lvm and /etc/lvm from the host (docs/agent.md).
  */
 import { execFile } from 'node:child_process';
+import { BerthError } from '../../../lib/core/errors.ts';
 
 export interface VolumeGroup {
   readonly name: string;
@@ -55,11 +56,7 @@ export const execFileText: RunCommand = (file, args, timeoutMs) =>
       (err, stdout, stderr) => {
         if (err) {
           const detail = stderr.trim().split('\n')[0] ?? '';
-          reject(
-            Object.assign(new Error(detail !== '' ? detail : err.message), {
-              code: (err as NodeJS.ErrnoException).code,
-            }),
-          );
+          reject(new BerthError('BERTH_ERR_COLLECT', detail !== '' ? detail : err.message, { cause: err }));
         } else resolve(stdout);
       },
     );
@@ -70,11 +67,19 @@ export async function queryVolumeGroup(vg: string, run: RunCommand, timeoutMs = 
   try {
     out = await run('vgs', [...VGS_ARGS, vg], timeoutMs);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT')
-      throw new Error('vgs not found on PATH (install lvm2 in the agent image)', { cause: err });
-    throw new Error(`vgs ${vg}: ${(err as Error).message}`, { cause: err });
+    if (errnoCode(err) === 'ENOENT')
+      throw new BerthError('BERTH_ERR_COLLECT', 'vgs not found on PATH (install lvm2 in the agent image)', {
+        cause: err,
+      });
+    throw new BerthError('BERTH_ERR_COLLECT', `vgs ${vg}: ${(err as Error).message}`, { cause: err });
   }
   const found = parseVgsOutput(out).find((g) => g.name === vg);
-  if (!found) throw new Error(`vgs ${vg}: volume group not in the output`);
+  if (!found) throw new BerthError('BERTH_ERR_COLLECT', `vgs ${vg}: volume group not in the output`);
   return found;
+}
+
+/** The errno code of a failed spawn, on the error itself or on the error it wraps. */
+function errnoCode(err: unknown): unknown {
+  const e = err as { code?: unknown; cause?: { code?: unknown } };
+  return e.cause?.code ?? e.code;
 }

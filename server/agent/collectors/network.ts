@@ -11,6 +11,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import type { NicReport } from '../../../lib/core/report.ts';
+import { BerthError } from '../../../lib/core/errors.ts';
 import { NicRateSmoother } from '../../../lib/agent/rate-smoothing.ts';
 import type { Collected } from './collected.ts';
 import { defaultRouteIfaceV4, defaultRouteIfaceV6 } from './default-route.ts';
@@ -100,7 +101,8 @@ export class NetworkCollector {
 
 async function readCounter(path: string): Promise<number> {
   const text = (await readFile(path, 'utf8')).trim();
-  if (!/^\d+$/.test(text)) throw new Error(`unexpected counter ${JSON.stringify(text)} in ${path}`);
+  if (!/^\d+$/.test(text))
+    throw new BerthError('BERTH_ERR_COLLECT', `unexpected counter ${JSON.stringify(text)} in ${path}`);
   return Number(text);
 }
 

@@ -9,7 +9,7 @@ import { readdir } from 'node:fs/promises';
 import type { NvmeDevice } from '../../../lib/core/report.ts';
 import type { Collected } from './collected.ts';
 import { blockSizeBytes, diskModel, type HostPaths, isNvmeName } from './sysfs.ts';
-import type { AgentLog } from '../deps.ts';
+import type { Logger } from '../../common/log.ts';
 
 /** The fields of systeminformation's BlockDevicesData that this collector reads. */
 export interface BlockDeviceRow {
@@ -35,7 +35,7 @@ export function nvmeDevicesFrom(rows: readonly BlockDeviceRow[]): NvmeDevice[] {
 export interface NvmeDeviceCollectorOptions {
   readonly paths: HostPaths;
   readonly refreshMs: number;
-  readonly log: AgentLog;
+  readonly log: Logger;
   readonly listBlockDevices?: () => Promise<readonly BlockDeviceRow[]>;
 }
 

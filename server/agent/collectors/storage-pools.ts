@@ -14,6 +14,7 @@
 import { readFile, realpath, statfs } from 'node:fs/promises';
 import type { AgentPoolSpec } from '../../../lib/agent/config.ts';
 import type { StoragePool } from '../../../lib/core/report.ts';
+import { BerthError } from '../../../lib/core/errors.ts';
 import { errorMessage } from '../deps.ts';
 import type { Collected } from './collected.ts';
 import { type MountEntry, mountFor, parseMountinfo } from './mountinfo.ts';
@@ -80,9 +81,13 @@ export class StoragePoolCollector {
     }
     if (spec.kind === 'device') {
       const name = await blockNameFromPath(paths, spec.device);
-      if (name === null) throw new Error(`${spec.device} is not a block device known to ${paths.sys}/class/block`);
+      if (name === null)
+        throw new BerthError(
+          'BERTH_ERR_COLLECT',
+          `${spec.device} is not a block device known to ${paths.sys}/class/block`,
+        );
       const capacityBytes = await blockSizeBytes(paths, name);
-      if (capacityBytes === null) throw new Error(`no size for ${name} in sysfs`);
+      if (capacityBytes === null) throw new BerthError('BERTH_ERR_COLLECT', `no size for ${name} in sysfs`);
       const inUse = (await blockUsers(paths, name)).length > 0 || (await isMounted(paths, name, mounts));
       return {
         name: spec.name,

@@ -6,7 +6,7 @@
  */
 import { createSocket, type Socket } from 'node:dgram';
 import { isIPv6 } from 'node:net';
-import type { HostPort } from '../../../lib/agent/config.ts';
+import type { HostPort } from '../../../lib/core/host-port.ts';
 import { decodeEchoPacket, ECHO_REPLY, ECHO_REQUEST, encodeEchoPacket } from './echo-packet.ts';
 
 export interface EchoSocketOptions {

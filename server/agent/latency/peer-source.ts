@@ -3,10 +3,11 @@
  * can be added beside these two: list() returns every known peer with its zone and echo address; sampling,
  * self-exclusion and de-duplication happen in lib/agent/peer-sample.ts.
  */
-import { Reader } from '../../../lib/core/check.ts';
+import { describeProblems, Reader } from '../../../lib/core/check.ts';
+import { BerthError } from '../../../lib/core/errors.ts';
 import type { PeerCandidate } from '../../../lib/agent/peer-sample.ts';
 import { isNodeName } from '../../../lib/core/report.ts';
-import { parseHostPort } from '../../../lib/agent/config.ts';
+import { parseHostPort } from '../../../lib/core/host-port.ts';
 import { type BearerTokenFile, extenderHeaders } from '../bearer-token.ts';
 
 export interface PeerSource {
@@ -36,7 +37,7 @@ export function parsePeersResponse(body: unknown): { peers: PeerCandidate[]; ski
   const r = new Reader();
   const o = r.record(body, '');
   const arr = o ? r.array(o['peers'], 'peers', MAX_PEERS) : null;
-  if (!arr) throw new Error(`bad /v1/peers body: ${r.problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`);
+  if (!arr) throw new BerthError('BERTH_ERR_PEERS', `bad /v1/peers body: ${describeProblems(r.problems)}`);
   const peers: PeerCandidate[] = [];
   let skipped = 0;
   for (const entry of arr) {
@@ -89,7 +90,9 @@ export class HttpPeerSource implements PeerSource {
     }
     if (res.status !== 200) {
       await res.body?.cancel();
-      throw new Error(`GET /v1/peers: HTTP ${res.status}`);
+      throw new BerthError('BERTH_ERR_PEERS', `GET /v1/peers: HTTP ${res.status}`, {
+        upstream: { status: res.status, code: null },
+      });
     }
     const { peers, skipped } = parsePeersResponse(await res.json());
     this.lastSkipped = skipped;

@@ -9,7 +9,7 @@
  */
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
-import { type HostPort, parseHostPort } from '../../../lib/agent/config.ts';
+import { type HostPort, parseHostPort } from '../../../lib/core/host-port.ts';
 import { orderPeers, type OrderedPeers, type PeerCandidate, pickPeers } from '../../../lib/agent/peer-sample.ts';
 import type { PeerRtt } from '../../../lib/core/report.ts';
 import { RttWindows } from '../../../lib/agent/rtt-window.ts';

@@ -7,7 +7,7 @@
 import type { NodeReport } from '../../../lib/core/report.ts';
 import { type BearerTokenFile, extenderHeaders } from '../bearer-token.ts';
 import { errorMessage } from '../deps.ts';
-import { PublishError, type ReportPublisher } from './publisher.ts';
+import { publishError, type ReportPublisher } from './publisher.ts';
 
 export interface HttpPublisherOptions {
   readonly extender: string; // base URL without trailing slash
@@ -32,14 +32,14 @@ export class HttpReportPublisher implements ReportPublisher {
         signal: AbortSignal.any([signal, AbortSignal.timeout(this.#opts.timeoutMs)]),
       });
     } catch (err) {
-      throw new PublishError(`POST /v1/reports: ${causeMessage(err)}`, { cause: err });
+      throw publishError(`POST /v1/reports: ${causeMessage(err)}`, { cause: err });
     }
     if (res.status >= 200 && res.status < 300) {
       await res.body?.cancel();
       return;
     }
     const detail = await errorDetail(res);
-    throw new PublishError(`POST /v1/reports: HTTP ${res.status}${detail.text !== '' ? `: ${detail.text}` : ''}`, {
+    throw publishError(`POST /v1/reports: HTTP ${res.status}${detail.text !== '' ? `: ${detail.text}` : ''}`, {
       status: res.status,
       code: detail.code,
     });

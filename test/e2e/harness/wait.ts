@@ -1,41 +1,7 @@
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { setTimeout as sleep } from 'node:timers/promises';
 
-export interface WaitForOptions {
-  timeoutMs?: number;
-  intervalMs?: number;
-  /** What is being waited for; goes into the timeout error. */
-  description?: string;
-}
-
-type NotYet = undefined | null | false;
-
-/**
- * Polls `check` until it returns something other than undefined, null or false, and returns
- * that. Errors thrown by `check` count as "not yet"; the last one is reported on timeout.
- */
-export async function waitFor<T>(
-  check: () => T | Promise<T>,
-  options: WaitForOptions = {},
-): Promise<Exclude<T, NotYet>> {
-  const { timeoutMs = 30_000, intervalMs = 200, description = 'condition' } = options;
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  for (;;) {
-    try {
-      const value = await check();
-      if (value !== undefined && value !== null && value !== false) return value as Exclude<T, NotYet>;
-    } catch (error) {
-      lastError = error;
-    }
-    if (Date.now() >= deadline) {
-      const cause = lastError instanceof Error ? `; last error: ${lastError.message}` : '';
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${description}${cause}`, { cause: lastError });
-    }
-    await sleep(intervalMs);
-  }
-}
+export { waitFor, type WaitForOptions } from '../../helpers/wait.ts';
 
 export interface HttpGetOptions {
   /** PEM CA bundle that must have signed the server certificate. */

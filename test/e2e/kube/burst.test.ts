@@ -11,6 +11,8 @@
 import t, { type Test } from 'tap';
 import * as k8s from '@kubernetes/client-node';
 import { e2eGate, model, startControlPlane, waitFor } from '../harness/control-plane.ts';
+import { httpGet } from '../harness/wait.ts';
+import { sumSamples } from '../scenarios/berth-process.ts';
 import {
   EXTENDER_NS,
   EXTENDER_SA,
@@ -93,22 +95,50 @@ async function burst(t: Test, provisionalTtl: string, guarded: boolean): Promise
   );
   const settledMs = Date.now() - startedAt;
   // Refused pods wait for kube-scheduler to retry them, which it does on a cluster event (or after its 5-minute
-  // flush). Nudge it with Node label changes, as any real cluster's churn would, until the room is used up or
-  // 30 s pass: conservative refusals during the burst (holds on tied nodes, a volume counted in both the report
-  // and the ledger until the next report) must cost only time, and the retries must not overcommit either.
+  // flush). Before each nudge, wait until every placed claim is accounted for by a newer report (nothing counted
+  // twice in berth's ledger); then nudge with Node label changes, as any real cluster's churn would, and wait for
+  // what the nudge causes, read from the scheduler's own metrics: one more attempt for every pod that was pending,
+  // and nothing left in its active or backoff queue. Stop when the room is used up, or when a nudge on settled
+  // state placed nothing more: conservative refusals during the burst (holds on tied nodes, a volume counted in
+  // both the report and the ledger until the next report) must cost only time, and retries must not overcommit.
   const core2 = admin.makeApiClient(k8s.CoreV1Api);
-  const nudgeUntil = Date.now() + 30_000;
+  const scheduler = async (): Promise<string> =>
+    (
+      await httpGet(`https://127.0.0.1:${cp.ports.scheduler}/metrics`, {
+        insecureSkipVerify: true,
+        bearerToken: cp.token(),
+      })
+    ).body;
   let nudges = 0;
-  let final = await burstOutcome(admin, 'burst');
-  while (final.bound < ROOM && Date.now() < nudgeUntil) {
+  let final = outcome;
+  while (final.bound < ROOM && nudges < PODS) {
     nudges++;
+    await waitFor(() => ext.kube.state.ledger.stats().inFlight === 0, {
+      timeoutMs: 60_000,
+      description: 'every placed claim accounted for by a newer report',
+    });
+    const attemptsBefore = sumSamples(await scheduler(), 'scheduler_schedule_attempts_total');
     for (const n of NODES)
       await core2.patchNode(
         { name: n, body: { metadata: { labels: { 'berth.e2e/nudge': String(nudges) } } } },
         k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
       );
-    await new Promise((r) => setTimeout(r, 3_000));
-    final = await burstOutcome(admin, 'burst');
+    const after = await waitFor(
+      async () => {
+        const m = await scheduler();
+        const retried = sumSamples(m, 'scheduler_schedule_attempts_total') - attemptsBefore >= final.pending.length;
+        const queued =
+          sumSamples(m, 'scheduler_pending_pods', { queue: 'active' }) +
+          sumSamples(m, 'scheduler_pending_pods', { queue: 'backoff' });
+        if (!retried || queued > 0) return null;
+        const o = await burstOutcome(admin, 'burst');
+        return o.bound + o.pending.length === PODS && provisioner.provisioned.length >= o.bound ? o : null;
+      },
+      { timeoutMs: 60_000, intervalMs: 500, description: `every pending pod tried again after nudge ${nudges}` },
+    );
+    const placedMore = after.bound > final.bound;
+    final = after;
+    if (!placedMore) break;
   }
 
   const overcommitted = [...final.claimedByNode]

@@ -13,6 +13,7 @@ import { NODE_REPORT_GROUP, NODE_REPORT_PLURAL, NODE_REPORT_VERSION } from '../.
 import { SELECTED_NODE } from '../../../lib/cluster/claim-volumes.ts';
 import { startExtender, type RunningExtender } from '../../../server/extender/run.ts';
 import { createKubeSide, type KubeSide } from '../../../server/kube/kube-side.ts';
+import { createLogger } from '../../../server/common/log.ts';
 import { model, waitFor, type ControlPlane } from '../harness/control-plane.ts';
 
 const root = join(import.meta.dirname, '..', '..', '..');
@@ -143,9 +144,8 @@ export async function startKubeExtender(kc: k8s.KubeConfig, raw: RawOptions = {}
     logger: false,
   });
   const logs: string[] = [];
-  kube.attach(running.deps.store, running.deps.metrics.registry, (level, msg, fields) => {
-    logs.push(`${level} ${msg} ${JSON.stringify(fields)}`);
-  });
+  const log = createLogger({ level: 'info', destination: { write: (line: string) => logs.push(line) } });
+  kube.attach(running.deps.store, running.deps.metrics.registry, log);
   return { running, kube, close: () => running.close() };
 }
 

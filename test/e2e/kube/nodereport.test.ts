@@ -9,7 +9,7 @@ import * as k8s from '@kubernetes/client-node';
 import { NODE_REPORT_GROUP, NODE_REPORT_PLURAL, NODE_REPORT_VERSION } from '../../../lib/core/node-report-resource.ts';
 import { ANNOTATIONS } from '../../../lib/extender/needs.ts';
 import { KubeReportPublisher, FIELD_MANAGER } from '../../../server/agent/publish-kube.ts';
-import { PublishError } from '../../../server/agent/publish/publisher.ts';
+import { isPublishError } from '../../../server/agent/publish/publisher.ts';
 import { report, pod } from '../../helpers/builders.ts';
 import { e2eGate, startControlPlane, waitFor } from '../harness/control-plane.ts';
 import {
@@ -30,10 +30,11 @@ import {
 t.setTimeout(300_000);
 const gate = e2eGate(t);
 
-async function publishError(p: Promise<void>): Promise<PublishError | null> {
+/** The refused publish (BERTH_ERR_PUBLISH): its message and the API server's status. */
+async function publishError(p: Promise<void>): Promise<{ message: string; status: number | null } | null> {
   return p.then(
     () => null,
-    (e: unknown) => (e instanceof PublishError ? e : null),
+    (e: unknown) => (isPublishError(e) ? { message: e.message, status: e.upstream?.status ?? null } : null),
   );
 }
 

@@ -8,6 +8,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseExtenderConfig, type RawOptions } from '../../../lib/extender/config.ts';
 import { realDeps } from '../../../server/agent/deps.ts';
+import { createLogger } from '../../../server/common/log.ts';
 import { startAgent, type RunningAgent } from '../../../server/agent/start.ts';
 import { startExtender, type RunningExtender } from '../../../server/extender/run.ts';
 import type { ControlPlane } from '../../e2e/harness/control-plane.ts';
@@ -59,7 +60,7 @@ export async function startKubeExtender(cp: ControlPlane): Promise<KubeExtender>
     onClose: () => kube.close(),
     logger: false,
   });
-  kube.attach(extender.deps.store, extender.deps.metrics.registry, () => undefined);
+  kube.attach(extender.deps.store, extender.deps.metrics.registry, createLogger({ level: 'fatal' }));
   return { extender, api, nodeUids };
 }
 
@@ -101,12 +102,16 @@ export async function startAgentPair(extender: string, poolDir: string): Promise
         extender,
         hostname: node,
         env: {},
-        deps: realDeps({
-          info: () => undefined,
-          warn: (msg) => {
-            if (warnings.push(msg) <= 3) process.stderr.write(`# agent ${node}: ${msg}\n`);
-          },
-        }),
+        deps: realDeps(
+          createLogger({
+            level: 'warn',
+            destination: {
+              write: (line: string) => {
+                if (warnings.push(line) <= 3) process.stderr.write(`# agent ${node}: ${line}`);
+              },
+            },
+          }),
+        ),
         args: [
           '--node',
           node,

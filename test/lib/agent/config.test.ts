@@ -1,10 +1,5 @@
 import t from 'tap';
-import {
-  type AgentConfigInput,
-  parseHostPort,
-  type RawAgentFlags,
-  validateAgentConfig,
-} from '../../../lib/agent/config.ts';
+import { type AgentConfigInput, type RawAgentFlags, validateAgentConfig } from '../../../lib/agent/config.ts';
 
 const EXT = 'http://127.0.0.1:8888';
 function input(flags: RawAgentFlags, env: Record<string, string> = {}, hostname = 'node-a'): AgentConfigInput {
@@ -113,7 +108,7 @@ t.test('valid configurations', async (t) => {
       },
       {
         name: '--no-probe turns the peer source off',
-        in: input({ extender: EXT, 'no-probe': true }),
+        in: input({ extender: EXT, probe: false }), // --no-probe
         check: (r) => r.ok && !r.value.probe.enabled && r.value.peers.source === 'none',
       },
       {
@@ -158,7 +153,7 @@ t.test('valid configurations', async (t) => {
       },
       {
         name: '--kube --no-probe: no peer source',
-        in: input({ kube: true, 'no-probe': true }),
+        in: input({ kube: true, probe: false }), // --no-probe
         check: (r) => r.ok && r.value.peers.source === 'none' && r.value.kube !== null,
       },
       {
@@ -372,20 +367,4 @@ t.test('invalid values are rejected with the flag named, never defaulted', async
 t.test('every problem is reported at once, not just the first', async (t) => {
   const problems = problemsOf(input({ interval: '1ms', 'probe-count': '99', pool: ['x'], nic: ['a/b'] }));
   t.same(problems.map((p) => p.split(':')[0]).sort(), ['--extender', '--interval', '--nic', '--pool', '--probe-count']);
-});
-
-t.test('parseHostPort', async (t) => {
-  const cases: [string, boolean, ReturnType<typeof parseHostPort>][] = [
-    ['127.0.0.1:7070', false, { host: '127.0.0.1', port: 7070 }],
-    ['[::1]:80', false, { host: '::1', port: 80 }],
-    ['node-1.example:1', false, { host: 'node-1.example', port: 1 }],
-    ['0.0.0.0:0', true, { host: '0.0.0.0', port: 0 }],
-    ['0.0.0.0:0', false, null],
-    ['::1:80', false, null],
-    ['host:65536', false, null],
-    [':80', false, null],
-    ['host', false, null],
-    ['a b:80', false, null],
-  ];
-  for (const [text, eph, want] of cases) t.same(parseHostPort(text, eph), want, `${text} (ephemeral ${eph})`);
 });

@@ -1,12 +1,16 @@
 import t from 'tap';
+import { readFileSync } from 'node:fs';
+import { parse } from 'yaml';
 import { describeProblems } from '../../../lib/core/check.ts';
 import {
   nodeReportObject,
+  nodeReportStatusOpenApi,
   reportFromObject,
   reportSummary,
   reportToStatus,
   statusWrittenAtMs,
 } from '../../../lib/core/node-report-resource.ts';
+import { CRD_FILE, withGeneratedStatus } from '../../../scripts/nodereport-crd.ts';
 import { report } from '../../helpers/builders.ts';
 
 t.test('report → object → report is lossless', async (t) => {
@@ -99,4 +103,44 @@ t.test('when the API server last took a status write', async (t) => {
     { name: 'unreadable time', obj: mf([{ subresource: 'status', time: 'yesterday' }]), want: null },
   ];
   for (const c of cases) t.equal(statusWrittenAtMs(c.obj), c.want, c.name);
+});
+
+t.test('the CRD carries the generated status schema (node scripts/nodereport-crd.ts)', async (t) => {
+  const text = readFileSync(CRD_FILE, 'utf8');
+  const crd = parse(text) as {
+    spec: { versions: { schema: { openAPIV3Schema: { properties: { status: unknown } } } }[] };
+  };
+  t.same(
+    crd.spec.versions[0]?.schema.openAPIV3Schema.properties.status,
+    nodeReportStatusOpenApi(),
+    'manifests/crd/nodereports.yaml: status is what the schema generates',
+  );
+  t.equal(withGeneratedStatus(text), text, 'and exactly as the script writes it');
+});
+
+t.test('what the CRD rejects on write, reading rejects too', async (t) => {
+  const good = nodeReportObject(report('node-a'), { name: 'node-a', uid: 'u' });
+  const cases: { name: string; status: Record<string, unknown>; want: RegExp }[] = [
+    {
+      name: 'free above capacity (the CEL rule on each pool)',
+      status: { ...good.status, pools: [{ ...good.status.pools[0], freeBytes: 2e15, capacityBytes: 1e15 }] },
+      want: /status\.pools\[0\]\.freeBytes: must be ≤ capacityBytes \(1000000000000000\), got 2000000000000000/,
+    },
+    { name: 'not RFC 3339 (format: date-time)', status: { ...good.status, takenAt: '2026-11-21' }, want: /takenAt/ },
+    {
+      name: 'empty zone (minLength: 1)',
+      status: { ...good.status, zone: '' },
+      want: /status\.zone: must not be empty/,
+    },
+    {
+      name: 'a required field missing',
+      status: { ...good.status, nics: undefined },
+      want: /status\.nics: must be an array/,
+    },
+  ];
+  for (const c of cases) {
+    const r = reportFromObject({ ...good, status: c.status });
+    t.notOk(r.ok, c.name);
+    if (!r.ok) t.match(describeProblems(r.problems), c.want, c.name);
+  }
 });

@@ -1,19 +1,17 @@
 import t from 'tap';
 import { filterNodes } from '../../../lib/extender/filter.ts';
 import { NO_NEEDS, type Needs } from '../../../lib/extender/needs.ts';
-import { nodeView, type NodeView } from '../../../lib/extender/node-view.ts';
 import { prioritizeNodes } from '../../../lib/extender/prioritize.ts';
-import { peerRefs, type RequestContext } from '../../../lib/extender/verdict.ts';
-import { NodeIds } from '../../../lib/extender/node-ids.ts';
+import { ReportStore } from '../../../lib/extender/report-store.ts';
+import type { RequestContext } from '../../../lib/extender/verdict.ts';
 import type { ExtenderArgs } from '../../../lib/extender/wire.ts';
-import { config, GiB, report, seededRandom } from '../../helpers/builders.ts';
+import { config, GiB, judgeContext, report, seededRandom, storeOf } from '../../helpers/builders.ts';
 
 const policy = config().policy;
 
 function world(seed: number, n: number): { names: string[]; ctx: (needs: Needs) => RequestContext } {
   const rnd = seededRandom(seed);
-  const views = new Map<string, NodeView>();
-  const ids = new NodeIds();
+  const store = new ReportStore();
   const names: string[] = [];
   for (let i = 0; i < n; i++) {
     const name = `node-${i}`;
@@ -35,25 +33,11 @@ function world(seed: number, n: number): { names: string[]; ctx: (needs: Needs) 
         .filter(() => rnd() < 0.05)
         .map((p) => [p, Math.floor(rnd() * 3000)] as const),
     });
-    views.set(name, nodeView(r, rnd() < 0.05 ? -1e9 : 0, ids)); // a few stale ones
+    store.ingest(r, rnd() < 0.05 ? -1e9 : 0); // a few stale ones
   }
-  return {
-    names,
-    ctx: (needs) => {
-      const view = (x: string): NodeView | undefined => views.get(x);
-      return {
-        nowMs: 1000,
-        policy,
-        needs,
-        view,
-        reserved: (x) => (x.endsWith('7') ? [50 * GiB] : []),
-        peers: peerRefs(
-          names.filter((_, i) => i % 17 === 0),
-          view,
-        ),
-      };
-    },
-  };
+  const reserved = Object.fromEntries(names.filter((x) => x.endsWith('7')).map((x) => [x, [50 * GiB]]));
+  const peerNodes = names.filter((_, i) => i % 17 === 0);
+  return { names, ctx: (needs) => judgeContext(store, needs, { nowMs: 1000, policy, reserved, peerNodes }) };
 }
 
 function args(names: string[]): ExtenderArgs {
@@ -110,19 +94,8 @@ t.test('a pod without needs passes every node unchanged and gets no scores', asy
 
 t.test("full-nodes mode answers with the request's own Node objects", async (t) => {
   const items = ['a', 'b'].map((name) => ({ metadata: { name, labels: { z: '1' } }, status: {} }));
-  const ids = new NodeIds();
-  const views = new Map([
-    ['a', nodeView(report('a', { pools: [['p', 10, 100]] }), 0, ids)],
-    ['b', nodeView(report('b', { pools: [['p', 90, 100]] }), 0, ids)],
-  ]);
-  const ctx: RequestContext = {
-    nowMs: 0,
-    policy,
-    needs: { ...NO_NEEDS, nvmeVolumes: [50 * GiB] },
-    view: (x) => views.get(x),
-    reserved: () => [],
-    peers: [],
-  };
+  const store = storeOf([report('a', { pools: [['p', 10, 100]] }), report('b', { pools: [['p', 90, 100]] })]);
+  const ctx: RequestContext = judgeContext(store, { nvmeVolumes: [50 * GiB] }, { policy });
   const { result } = filterNodes({ pod: {}, mode: 'full', names: ['a', 'b'], items }, ctx);
   t.equal(result.NodeNames, null);
   t.equal(result.Nodes?.items.length, 1);

@@ -16,7 +16,11 @@ t.test('ordering', async (t) => {
     ],
   ];
   for (const [name, current, incoming, want] of cases) {
-    t.equal(supersedes(current === null ? undefined : report('n', current), report('n', incoming)), want, name);
+    t.equal(
+      supersedes(current === null ? undefined : report('n', current).agent, report('n', incoming).agent),
+      want,
+      name,
+    );
   }
 });
 

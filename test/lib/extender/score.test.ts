@@ -13,7 +13,8 @@ t.test('capacityTerm', async (t) => {
     ['no capacity at all', 0, 0, 'spread', 0],
     ['negative free after placement clamps', -10, 1000, 'spread', 0],
   ];
-  for (const [name, free, cap, strategy, want] of cases) t.equal(capacityTerm(free, cap, strategy), want, name);
+  for (const [name, free, cap, strategy, want] of cases)
+    t.equal(capacityTerm(free, cap, strategy === 'spread'), want, name);
 });
 
 t.test('bandwidthTerm', async (t) => {
@@ -33,7 +34,7 @@ t.test('latencyTerm', async (t) => {
   t.equal(latencyTerm(250, 1000), 0.75);
   t.equal(latencyTerm(1000, 1000), 0);
   t.equal(latencyTerm(5000, 1000), 0, 'beyond the reference clamps');
-  t.equal(latencyTerm(null, 1000), NEUTRAL, 'no measurement is neutral');
+  t.equal(latencyTerm(Number.NaN, 1000), NEUTRAL, 'no measurement is neutral');
 });
 
 t.test('combine', async (t) => {

@@ -1,9 +1,7 @@
 import t from 'tap';
-import { config, GiB, report, TestClock } from '../../helpers/builders.ts';
-import { NO_NEEDS, type Needs } from '../../../lib/extender/needs.ts';
-import { nodeView, type NodeView } from '../../../lib/extender/node-view.ts';
-import { evaluateNode, peerRefs, type RequestContext } from '../../../lib/extender/verdict.ts';
-import { NodeIds } from '../../../lib/extender/node-ids.ts';
+import { config, GiB, judgeContext, report, storeOf, TestClock, type JudgeSpec } from '../../helpers/builders.ts';
+import type { Needs } from '../../../lib/extender/needs.ts';
+import { evaluateNode, type RequestContext } from '../../../lib/extender/verdict.ts';
 import type { NodeReport } from '../../../lib/core/report.ts';
 
 const clock = new TestClock();
@@ -11,22 +9,14 @@ const clock = new TestClock();
 function ctx(
   reports: NodeReport[],
   needs: Partial<Needs>,
-  extra: Partial<RequestContext> & { peerNodes?: string[] } = {},
+  extra: JudgeSpec = {},
   raw: Parameters<typeof config>[0] = {},
 ): RequestContext {
-  const ids = new NodeIds();
-  const views = new Map<string, NodeView>(reports.map((r) => [r.node, nodeView(r, clock.now(), ids)]));
-  const { peerNodes = [], ...rest } = extra;
-  const view = (n: string): NodeView | undefined => views.get(n);
-  return {
+  return judgeContext(storeOf(reports, clock.now()), needs, {
     nowMs: clock.now(),
     policy: config(raw).policy,
-    needs: { ...NO_NEEDS, ...needs },
-    view,
-    reserved: () => [],
-    peers: peerRefs(peerNodes, view),
-    ...rest,
-  };
+    ...extra,
+  });
 }
 
 const peersRule = { kind: 'controller', namespace: 'default', uid: 'sts' } as const;
@@ -36,7 +26,7 @@ t.test('rejections carry a code, the right list and figures', async (t) => {
     ['no report', ctx([], { nvmeVolumes: [GiB] }), 'no_report', /^no report from berth agent$/, true],
     [
       'stale report',
-      { ...ctx([report('a')], { nvmeVolumes: [GiB] }), nowMs: clock.now() + 181_000 },
+      ctx([report('a')], { nvmeVolumes: [GiB] }, { nowMs: clock.now() + 181_000 }),
       'report_stale',
       /^report stale \(older than 180s\)$/,
       true,
@@ -53,7 +43,7 @@ t.test('rejections carry a code, the right list and figures', async (t) => {
       ctx(
         [report('a', { pools: [['nvme0', 120, 1000]] })],
         { nvmeVolumes: [100 * GiB] },
-        { reserved: () => [50 * GiB] },
+        { reserved: { a: [50 * GiB] } },
       ),
       'nvme_capacity',
       /^needs 100Gi NVMe, 70Gi free in pool nvme0 \(50Gi reserved for pods in flight\)$/,

@@ -5,7 +5,8 @@
 import t from 'tap';
 import { spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { localServer, waitFor } from '../../fixtures/agent/helpers.ts';
+import { localServer } from '../../fixtures/agent/helpers.ts';
+import { waitFor } from '../../helpers/wait.ts';
 
 const BIN = new URL('../../../server/agent/bin.ts', import.meta.url).pathname;
 
@@ -50,13 +51,22 @@ t.test('SIGTERM while publishes fail: backoff cut short, one final publish of th
     '20s',
     '--pool',
     'root=mount:/',
+    '--log-level',
+    'debug',
   ]);
   t.teardown(() => {
     agent.child.kill('SIGKILL');
   });
-  await waitFor(() => extender.received.length >= 1, 10_000, 'first publish attempt');
-  await waitFor(() => /"publish failed"/.test(agent.stderr()), 5000, 'failure logged');
-  await new Promise((r) => setTimeout(r, 1200)); // at least one more round: a newer report is now pending
+  await waitFor(() => extender.received.length >= 1, { timeoutMs: 10_000, description: 'first publish attempt' });
+  await waitFor(() => /"msg":"publish failed"/.test(agent.stderr()), {
+    timeoutMs: 5000,
+    description: 'failure logged',
+  });
+  // At least one more round handed over: a newer report is now pending (the debug line says so).
+  await waitFor(() => /"sequence":2,"reason":"[^"]+","msg":"report offered to the sender"/.test(agent.stderr()), {
+    timeoutMs: 10_000,
+    description: 'a newer report offered to the sender',
+  });
   t.equal(extender.received.length, 1, 'backing off (10–20 s): no retry yet');
   accept = true;
   const signalled = Date.now();
@@ -70,8 +80,8 @@ t.test('SIGTERM while publishes fail: backoff cut short, one final publish of th
     (last ?? 0) > (first ?? 0),
     `the final publish carried the newest report (#${last ?? 0}), not the failed #${first ?? 0}`,
   );
-  t.match(agent.stderr(), /"msg":"stopping","signal":"SIGTERM"/);
-  t.match(agent.stderr(), /"msg":"agent stopped","flushed":true/);
+  t.match(agent.stderr(), /"signal":"SIGTERM","msg":"stopping"/);
+  t.match(agent.stderr(), /"flushed":true,"msg":"agent stopped"/);
 });
 
 t.test('SIGINT with a healthy extender: exit 0, nothing pending', async (t) => {
@@ -91,13 +101,13 @@ t.test('SIGINT with a healthy extender: exit 0, nothing pending', async (t) => {
   t.teardown(() => {
     agent.child.kill('SIGKILL');
   });
-  await waitFor(() => extender.received.length >= 1, 10_000, 'first publish');
+  await waitFor(() => extender.received.length >= 1, { timeoutMs: 10_000, description: 'first publish' });
   agent.child.kill('SIGINT');
   t.equal(await agent.exited, 0);
   const body = JSON.parse(extender.received[0]?.body ?? '{}') as { probe: unknown; node: string };
   t.equal(body.node, 'cli-node-2');
   t.equal(body.probe, null, '--no-probe: no echo address advertised');
-  t.match(agent.stderr(), /"msg":"agent stopped","flushed":true/);
+  t.match(agent.stderr(), /"flushed":true,"msg":"agent stopped"/);
 });
 
 t.test('start-up failures name their flag and exit 2', async (t) => {

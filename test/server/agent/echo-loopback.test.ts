@@ -14,7 +14,8 @@ import { BearerTokenFile } from '../../../server/agent/bearer-token.ts';
 import { LatencyProber } from '../../../server/agent/latency/prober.ts';
 import { startAgent, type RunningAgent } from '../../../server/agent/start.ts';
 import { realDeps } from '../../../server/agent/deps.ts';
-import { captureLog, localServer, seededRandom, waitFor } from '../../fixtures/agent/helpers.ts';
+import { captureLog, localServer, seededRandom } from '../../fixtures/agent/helpers.ts';
+import { waitFor } from '../../helpers/wait.ts';
 
 const mono = (): number => performance.now();
 
@@ -77,11 +78,10 @@ t.test('three agents on loopback measure each other via /v1/peers', async (t) =>
     ports.every((p) => p?.startsWith('127.0.0.1:')),
     'advertised from the specific listen host',
   );
-  await waitFor(
-    () => names.every((n) => (latest.get(n)?.peers.length ?? 0) === 2),
-    15_000,
-    'every agent to report both peers',
-  );
+  await waitFor(() => names.every((n) => (latest.get(n)?.peers.length ?? 0) === 2), {
+    timeoutMs: 15_000,
+    description: 'every agent to report both peers',
+  });
   for (const n of names) {
     const peers = latest.get(n)?.peers ?? [];
     t.same(
@@ -129,9 +129,11 @@ t.test('echo socket: static peers, silent peer, malformed packets, reply rate li
     monotonicMs: mono,
     random: seededRandom(1),
   });
+  // b's rate limiter runs on a clock the test moves: the bucket refills when the test says so, not with real time.
+  let bNowMs = 0;
   const b = await EchoSocket.open({
     listen: { host: '127.0.0.1', port: 0 },
-    monotonicMs: mono,
+    monotonicMs: () => bNowMs,
     random: seededRandom(2),
     maxRepliesPerSec: 5,
   });
@@ -192,18 +194,22 @@ t.test('echo socket: static peers, silent peer, malformed packets, reply rate li
   const ignoredBefore = b.stats.ignored;
   for (const junk of [Buffer.from('hello'), Buffer.alloc(32), Buffer.alloc(1024)])
     raw.send(junk, b.address.port, '127.0.0.1');
-  await waitFor(() => b.stats.ignored >= ignoredBefore + 3, 2000, 'junk counted');
+  await waitFor(() => b.stats.ignored >= ignoredBefore + 3, { timeoutMs: 2000, description: 'junk counted' });
   t.equal(answers, 0, 'no reply to junk');
 
   // b answers at most 5/s (burst 5): a burst of 20 valid requests gets ~5 replies.
   const repliesBefore = b.stats.replies;
-  await new Promise((r) => setTimeout(r, 1100)); // refill the bucket
+  bNowMs += 1100; // a second and more passes for b: the bucket is full again
   for (let i = 0; i < 20; i++)
     raw.send(encodeEchoPacket({ type: ECHO_REQUEST, session: 9, nonce: i }), b.address.port, '127.0.0.1');
-  await waitFor(() => b.stats.replies + b.stats.repliesDropped >= repliesBefore + 20, 2000, 'burst handled');
+  await waitFor(() => b.stats.replies + b.stats.repliesDropped >= repliesBefore + 20, {
+    timeoutMs: 2000,
+    description: 'burst handled',
+  });
   const replied = b.stats.replies - repliesBefore;
   t.ok(replied >= 5 && replied <= 6, `rate limit: ${replied} of 20 answered`);
-  await waitFor(() => answers >= replied, 2000, 'replies arrive');
+  t.equal(replied, 5, 'with no time passing during the burst, exactly the burst of 5');
+  await waitFor(() => answers >= replied, { timeoutMs: 2000, description: 'replies arrive' });
   t.equal(answers, replied, 'replies are the same size and count as answered requests');
 });
 

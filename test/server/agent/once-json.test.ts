@@ -73,7 +73,7 @@ t.test('bad flags exit 2 naming the flag; --help exits 0', async (t) => {
       name: 'help',
       args: ['--help'],
       code: 0,
-      out: /Usage: berth agent[\s\S]*--interval D +collection round \(default 10s\)/,
+      out: /Usage: berth agent[\s\S]*--interval <duration> +collection round \(1 s – 1 h\) \(default 10s\)/,
       stream: 'stdout',
     },
   ];

@@ -7,8 +7,10 @@ import { writeFile, rename } from 'node:fs/promises';
 import { BearerTokenFile } from '../../../server/agent/bearer-token.ts';
 import { HttpReportPublisher } from '../../../server/agent/publish/http-publisher.ts';
 import { LatestWinsSender, type PublishOutcome } from '../../../server/agent/publish/latest-wins-sender.ts';
-import { PublishError } from '../../../server/agent/publish/publisher.ts';
-import { localServer, ManualClock, reportNumber, seededRandom, settle, waitFor } from '../../fixtures/agent/helpers.ts';
+import { isPublishError } from '../../../server/agent/publish/publisher.ts';
+import type { BerthError } from '../../../lib/core/errors.ts';
+import { localServer, ManualClock, reportNumber, seededRandom, settle } from '../../fixtures/agent/helpers.ts';
+import { waitFor } from '../../helpers/wait.ts';
 
 const never = new AbortController().signal;
 
@@ -38,10 +40,10 @@ t.test('HttpReportPublisher: status handling', async (t) => {
       t.ok(c.ok, `${c.name}: resolved`);
     } catch (err) {
       t.notOk(c.ok, `${c.name}: rejected`);
-      t.ok(err instanceof PublishError);
-      t.match((err as PublishError).message, c.message ?? /./, `${c.name}: message`);
-      t.equal((err as PublishError).status, c.status);
-      t.equal((err as PublishError).code, c.code ?? null);
+      t.ok(isPublishError(err));
+      t.match((err as BerthError).message, c.message ?? /./, `${c.name}: message`);
+      t.equal((err as BerthError).upstream?.status, c.status);
+      t.equal((err as BerthError).upstream?.code, c.code ?? null);
     }
     const got = server.received[0];
     t.equal(got?.method, 'POST');
@@ -53,19 +55,24 @@ t.test('HttpReportPublisher: status handling', async (t) => {
   }
 });
 
-t.test('HttpReportPublisher: refused connection and timeout are PublishErrors', async (t) => {
+t.test('HttpReportPublisher: refused connection and timeout are publish errors (BERTH_ERR_PUBLISH)', async (t) => {
   const server = await localServer(() => {
     /* never answers */
   });
   const slow = new HttpReportPublisher({ extender: server.url, token: null, timeoutMs: 150 });
   await t.rejects(slow.publish(reportNumber(1), never), {
-    name: 'PublishError',
+    name: 'BerthError',
+    code: 'BERTH_ERR_PUBLISH',
     message: /POST \/v1\/reports: .*(timeout|aborted)/i,
   });
   const url = server.url;
   await server.close();
   const down = new HttpReportPublisher({ extender: url, token: null, timeoutMs: 1000 });
-  await t.rejects(down.publish(reportNumber(1), never), { name: 'PublishError', message: /ECONNREFUSED/ });
+  await t.rejects(down.publish(reportNumber(1), never), {
+    name: 'BerthError',
+    code: 'BERTH_ERR_PUBLISH',
+    message: /ECONNREFUSED/,
+  });
 });
 
 t.test('bearer token from a file, re-read when it changes', async (t) => {
@@ -114,7 +121,7 @@ t.test('LatestWinsSender: retries with capped jittered backoff, and the retry ca
     onOutcome: (o) => outcomes.push(o),
   });
   sender.offer(reportNumber(1));
-  await waitFor(() => clock.waiting === 1, 5000, 'first backoff');
+  await waitFor(() => clock.waiting === 1, { timeoutMs: 5000, description: 'first backoff' });
   t.equal(server.received.length, 1, 'first attempt went out');
   sender.offer(reportNumber(2)); // newer state arrives while backing off
   sender.offer(reportNumber(3));
@@ -122,7 +129,7 @@ t.test('LatestWinsSender: retries with capped jittered backoff, and the retry ca
   t.equal(sender.pending?.agent.sequence, 3, 'only the newest waits');
   for (let i = 0; i < 3; i++) {
     await clock.advance(clock.sleeps[clock.sleeps.length - 1] ?? 0);
-    await waitFor(() => outcomes.length === i + 2, 5000, `attempt ${i + 2}`);
+    await waitFor(() => outcomes.length === i + 2, { timeoutMs: 5000, description: `attempt ${i + 2}` });
   }
   await sender.idle();
   const seqs = server.received.map((r) => (JSON.parse(r.body) as { agent: { sequence: number } }).agent.sequence);
@@ -180,7 +187,7 @@ t.test('LatestWinsSender: a report offered during a successful publish is sent r
     random: () => 0.5,
   });
   sender.offer(reportNumber(1));
-  await waitFor(() => server.received.length === 1, 5000, 'first request');
+  await waitFor(() => server.received.length === 1, { timeoutMs: 5000, description: 'first request' });
   sender.offer(reportNumber(2));
   release();
   await sender.idle();
@@ -206,7 +213,7 @@ t.test('LatestWinsSender.stop: ends the backoff and makes one final attempt with
     random: () => 0,
   });
   sender.offer(reportNumber(1));
-  await waitFor(() => clock.waiting === 1, 5000, 'backoff');
+  await waitFor(() => clock.waiting === 1, { timeoutMs: 5000, description: 'backoff' });
   sender.offer(reportNumber(2));
   up = true;
   const flushed = await sender.stop(2000);
@@ -244,7 +251,7 @@ t.test('LatestWinsSender.stop: gives up on a hung extender after the deadline', 
     onOutcome: (o) => outcomes.push(o),
   });
   sender.offer(reportNumber(1));
-  await waitFor(() => server.received.length === 1, 5000, 'request in flight');
+  await waitFor(() => server.received.length === 1, { timeoutMs: 5000, description: 'request in flight' });
   let settled = false;
   const stopping = sender.stop(3000).then((v) => {
     settled = true;

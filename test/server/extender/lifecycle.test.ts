@@ -8,7 +8,7 @@ import { once } from 'node:events';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { waitFor } from '../../helpers/wait.ts';
 
 const berth = join(import.meta.dirname, '../../../bin/berth.js');
 
@@ -55,24 +55,29 @@ t.test('SIGTERM: readiness fails first, verbs still answer, then a clean exit', 
     child.kill('SIGKILL');
   });
   let url = '';
-  for await (const line of createInterface({ input: child.stdout })) {
+  for await (const line of createInterface({ input: child.stderr })) {
     const m = /"url":"(http:\/\/127\.0\.0\.1:\d+)"/.exec(line);
     if (m?.[1] !== undefined) {
       url = m[1];
       break;
     }
   }
+  child.stderr.resume(); // keep draining the log, or a full pipe would block the process
   t.match(url, /^http:\/\/127\.0\.0\.1:\d+$/, 'the log says where it listens');
-  let ready = 0;
-  for (let i = 0; i < 50 && ready !== 200; i++) {
-    ready = (await fetch(`${url}/readyz`)).status;
-    if (ready !== 200) await sleep(100);
-  }
+  const readyz = async (): Promise<number> => (await fetch(`${url}/readyz`)).status;
+  const ready = await waitFor(async () => (await readyz()) === 200 && 200, {
+    timeoutMs: 5000,
+    description: 'readiness once the local agent reported this machine',
+  }).catch(() => readyz());
   t.equal(ready, 200, 'ready once the local agent reported this machine');
   const exited = once(child, 'exit');
   child.kill('SIGTERM');
-  await sleep(300);
-  t.equal((await fetch(`${url}/readyz`)).status, 503, 'not ready while draining');
+  // The signal is handled asynchronously: wait for its effect (the --shutdown-delay of 1.5 s bounds the window).
+  const draining = await waitFor(async () => (await readyz()) === 503 && 503, {
+    timeoutMs: 1500,
+    description: 'readiness to drop after SIGTERM',
+  }).catch(() => readyz());
+  t.equal(draining, 503, 'not ready while draining');
   const verb = await fetch(`${url}/scheduler/filter`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },

@@ -6,7 +6,7 @@
 import t from 'tap';
 import { Writable } from 'node:stream';
 import { buildApp } from '../../../server/http/app.ts';
-import { pod, testApp } from '../../helpers/builders.ts';
+import { pod, report, testApp } from '../../helpers/builders.ts';
 
 interface LogLine {
   level: number;
@@ -40,11 +40,11 @@ function loggingApp(config: Parameters<typeof testApp>[0] = {}) {
     },
     { logger: { level: 'info', stream } },
   );
-  return { app, lines };
+  return { app, lines, store: deps.store };
 }
 
 t.test('log levels follow what happened', async (t) => {
-  const { app, lines } = loggingApp({ config: { 'reports-push': false } });
+  const { app, lines, store } = loggingApp({ config: { 'reports-push': false } });
   const needs = { Pod: pod({ 'berth.io/nvme-capacity': '1Gi' }), Nodes: null, NodeNames: ['a'] };
   const notReady = await app.inject({ method: 'POST', url: '/scheduler/filter', payload: needs });
   t.equal(notReady.statusCode, 503);
@@ -52,11 +52,8 @@ t.test('log levels follow what happened', async (t) => {
   t.equal(off.statusCode, 403);
   const bad = await app.inject({ method: 'POST', url: '/scheduler/filter', payload: { Pod: null } });
   t.equal(bad.statusCode, 400);
-  const boom = await app.inject({
-    method: 'POST',
-    url: '/scheduler/filter',
-    payload: { Pod: pod(), Nodes: null, NodeNames: ['a'] },
-  });
+  store.ingest(report('a'), Date.now());
+  const boom = await app.inject({ method: 'POST', url: '/scheduler/filter', payload: needs });
   t.equal(boom.statusCode, 500);
   const by = (code: string): LogLine | undefined => lines.find((l) => l.code === code);
   t.match(by('BERTH_ERR_NOT_READY'), { level: INFO, msg: /not ready to judge nodes yet/ });

@@ -1,5 +1,6 @@
 /**
- * Seeded fuzzing of every endpoint with malformed requests: broken and hostile JSON bodies, wrong field types,
+ * Seeded fuzzing of every endpoint (the verbs, explain, reports, the admission webhook, probes and unknown routes)
+ * with malformed requests: broken and hostile JSON bodies, wrong field types,
  * prototype keys, deep nesting, oversize bodies, wrong Content-Types, unknown and repeated query parameters, bad
  * paths and methods. Every case must be answered with a 4xx in berth's error format, and none may crash the app,
  * change what berth holds (the report store, the counters that drive decisions and dashboards, Object.prototype)
@@ -33,6 +34,26 @@ const pick = <T>(rand: Rand, xs: readonly T[]): T => xs[Math.floor(rand() * xs.l
 const int = (rand: Rand, n: number): number => Math.floor(rand() * n);
 const JSON_TYPE = { 'content-type': 'application/json' };
 const VERBS = ['/scheduler/filter', '/scheduler/prioritize', '/v1/explain'];
+const ADMISSION = '/v1/admission/pods';
+
+function validReview(rand: Rand): Record<string, unknown> {
+  return {
+    apiVersion: 'admission.k8s.io/v1',
+    kind: 'AdmissionReview',
+    request: {
+      uid: `uid-${int(rand, 1e6)}`,
+      operation: 'CREATE',
+      kind: { group: '', version: 'v1', kind: 'Pod' },
+      namespace: 'default',
+      object: pod(rand() < 0.5 ? { 'berth.io/nvme-capacity': '10Gi' } : {}),
+    },
+  };
+}
+
+function validBody(rand: Rand, url: string): Record<string, unknown> {
+  if (url === '/v1/reports') return { ...report(`node-${int(rand, 1000)}`) };
+  return url === ADMISSION ? validReview(rand) : validVerbBody(rand);
+}
 
 function validVerbBody(rand: Rand): Record<string, unknown> {
   const annotations: Record<string, string> = {};
@@ -59,6 +80,29 @@ const WRONG_VALUES: readonly unknown[] = [
 
 /** A valid body with one required field given a wrong type or value: always a 400. */
 function wrongField(rand: Rand): { url: string; body: unknown } {
+  if (rand() < 0.2) {
+    const review = validReview(rand);
+    const request = review['request'] as Record<string, unknown>;
+    const field = pick(rand, [
+      'apiVersion',
+      'kind',
+      'request',
+      'uid',
+      'operation',
+      'request.kind',
+      'namespace',
+      'object',
+    ]);
+    const wrong = pick(rand, [null, 0, 'x', [], true, ''] as const);
+    if (field === 'apiVersion' || field === 'kind') review[field] = pick(rand, [null, 0, 'v1', 'Pod', []]);
+    else if (field === 'request') review['request'] = pick(rand, [null, 0, 'x', []]);
+    else if (field === 'uid') request['uid'] = pick(rand, [null, 0, '', 'u'.repeat(129), []]);
+    else if (field === 'operation') request['operation'] = pick(rand, [null, 0, [], true]);
+    else if (field === 'request.kind') request['kind'] = pick(rand, [null, 'Pod', {}, { kind: 1 }]);
+    else if (field === 'namespace') request['namespace'] = pick(rand, [null, 0, [], true]);
+    else request['object'] = wrong === null || wrong === '' ? 'x' : wrong;
+    return { url: ADMISSION, body: review };
+  }
   if (rand() < 0.6) {
     const body = validVerbBody(rand);
     const field = pick(rand, ['Pod', 'NodeNames', 'Pod.metadata', 'Nodes']);
@@ -84,8 +128,8 @@ function nest(depth: number, inner: string): string {
 /** One malformed request, chosen and built from the seed; every one of them must get a 4xx. */
 function malformed(rand: Rand, i: number): Case {
   const kind = int(rand, 12);
-  const url = pick(rand, [...VERBS, '/v1/reports']);
-  const valid = JSON.stringify(url === '/v1/reports' ? report(`node-${i}`) : validVerbBody(rand));
+  const url = pick(rand, [...VERBS, '/v1/reports', ADMISSION]);
+  const valid = JSON.stringify(validBody(rand, url));
   const post = (name: string, payload: string | Buffer, headers = JSON_TYPE, to = url): Case => ({
     name: `#${i} ${name} → POST ${to}`,
     method: 'POST',
@@ -123,7 +167,7 @@ function malformed(rand: Rand, i: number): Case {
         'over the body limit',
         `{"Pod":{"metadata":{"name":"${'x'.repeat(16 * 1024)}"}},"NodeNames":["a"]}`,
         JSON_TYPE,
-        pick(rand, VERBS),
+        pick(rand, [...VERBS, ADMISSION]),
       );
     case 8: {
       const names = Array.from({ length: 51 + int(rand, 200) }, (_, k) => `n${k}`);
@@ -151,7 +195,7 @@ function malformed(rand: Rand, i: number): Case {
       return { name: `#${i} no such route`, method, url: path, headers: JSON_TYPE, payload: '{}' };
     }
     default: {
-      const key = url === '/v1/reports' ? 'node' : 'Pod';
+      const key = url === '/v1/reports' ? 'node' : url === ADMISSION ? 'request' : 'Pod';
       return post('duplicate key, last one wrong', valid.replace(/\}$/, `,"${key}":null}`));
     }
   }
@@ -159,7 +203,8 @@ function malformed(rand: Rand, i: number): Case {
 
 /** A random byte-level mutation of a valid, read-only request: it may or may not still be valid. */
 function mutated(rand: Rand, i: number): Case {
-  const bytes = Buffer.from(JSON.stringify(validVerbBody(rand)));
+  const url = pick(rand, [...VERBS, ADMISSION]);
+  const bytes = Buffer.from(JSON.stringify(validBody(rand, url)));
   for (let k = 1 + int(rand, 4); k > 0; k--) {
     const at = int(rand, bytes.length);
     const op = int(rand, 3);
@@ -167,7 +212,7 @@ function mutated(rand: Rand, i: number): Case {
     else if (op === 1) bytes[at] = pick(rand, [0x22, 0x5c, 0x7b, 0x7d, 0x5b, 0x5d, 0x2c, 0x3a, 0x30]);
     else bytes.copyWithin(at, int(rand, bytes.length));
   }
-  return { name: `#${i} mutation`, method: 'POST', url: pick(rand, VERBS), headers: JSON_TYPE, payload: bytes };
+  return { name: `#${i} mutation`, method: 'POST', url, headers: JSON_TYPE, payload: bytes };
 }
 
 /** What must not change: the reports held, the counters that matter, and Object.prototype. */
@@ -179,7 +224,7 @@ async function snapshot(app: TestApp): Promise<string> {
       name: m.name,
       values: m.values.filter((v) => v.labels['result'] !== 'invalid').map((v) => [v.labels, v.value]),
     }));
-  const views = [...app.store.views()].map((v) => [v.node, v.receivedAtMs, v.report.agent.sequence]);
+  const views = [...app.store.views()].map((v) => [v.node, v.receivedAtMs, v.agent.sequence]);
   return JSON.stringify({
     version: app.store.version,
     views,

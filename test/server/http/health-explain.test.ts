@@ -18,7 +18,7 @@ t.test('readiness follows report freshness and cluster sync', async (t) => {
   const unsynced: ClusterView = {
     claimVolumes: () => [],
     peerNodes: () => [],
-    reserved: () => [],
+    reservations: () => new Map(),
     readiness: () => ({ ready: false, reason: 'informers not synced' }),
   };
   const k = testApp({ cluster: unsynced, reports: [report('a')] });
@@ -96,7 +96,7 @@ t.test(
     const cluster: ClusterView = {
       claimVolumes: () => [],
       peerNodes: () => [],
-      reserved: () => [],
+      reservations: () => new Map(),
       readiness: () => (up ? { ready: true, reason: '' } : { ready: false, reason: 'pods informer down' }),
       initialSync: () =>
         synced ? { done: true, reason: '' } : { done: false, reason: 'pods informer not synced yet' },

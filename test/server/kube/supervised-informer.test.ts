@@ -9,6 +9,7 @@ import { once } from 'node:events';
 import * as k8s from '@kubernetes/client-node';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { SupervisedInformer } from '../../../server/kube/supervised-informer.ts';
+import { waitFor } from '../../helpers/wait.ts';
 
 interface Fake {
   url: string;
@@ -74,13 +75,8 @@ function podObj(name: string): KubernetesObject {
   return { apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'ns', resourceVersion: '1' } };
 }
 
-async function until(check: () => boolean, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+const until = (check: () => boolean): Promise<true> =>
+  waitFor(() => check(), { timeoutMs: 10_000, description: check.toString() });
 
 t.test('a watch that fails with 500 stops client-node; the supervisor restarts it and reconciles', async (t) => {
   const fake = await fakeApiServer();
