@@ -30,10 +30,9 @@ interface Summary {
   backends: Record<string, { calls: number; closeAnswered: number; dials: number }>;
 }
 
-/** Resolves with the first stdout line matching `pattern` (its first group). */
-async function firstLine(child: ChildProcess, pattern: RegExp): Promise<string> {
-  if (child.stdout === null) throw new Error('no stdout');
-  for await (const line of createInterface({ input: child.stdout })) {
+/** Resolves with the first line of `stream` matching `pattern` (its first group). */
+async function firstLine(stream: NodeJS.ReadableStream, pattern: RegExp): Promise<string> {
+  for await (const line of createInterface({ input: stream })) {
     const m = pattern.exec(line);
     if (m !== null) return m[1] ?? m[0];
   }
@@ -44,13 +43,14 @@ async function startReplica(t: Test): Promise<{ child: ChildProcess; url: string
   const child = spawn(
     process.execPath,
     [berth, 'extender', '--listen', '127.0.0.1:0', '--shutdown-delay', '2s', '--log-level', 'info'],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
+    { stdio: ['ignore', 'ignore', 'pipe'] },
   );
   t.teardown(() => {
     child.kill('SIGKILL');
   });
-  const url = await firstLine(child, /"url":"(http:\/\/127\.0\.0\.1:\d+)"/);
-  child.stdout.resume();
+  // The log (on stderr) says where it listens; it is drained after, or a full pipe would block the process.
+  const url = await firstLine(child.stderr, /"url":"(http:\/\/127\.0\.0\.1:\d+)"/);
+  child.stderr.resume();
   const pushed = await fetch(`${url}/v1/reports`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
