@@ -10,6 +10,8 @@ import { parseReport, type NodeReport } from '../../lib/core/report.ts';
 import type { AppDeps } from './deps.ts';
 
 const MAX_BATCH = 5000;
+/** Problems named in a 400; validation stops once this many are found, so a bad batch costs no more than that. */
+const MAX_PROBLEMS = 20;
 /**
  * One report with the most peers (4096, each named with up to 253 characters) is about 1.3 MiB; agents push one
  * report at a time, and batches of small reports are for tools. Not --body-limit, which is sized for the verbs.
@@ -24,12 +26,13 @@ function readReports(body: unknown): NodeReport[] {
     throw new BerthError('BERTH_ERR_BAD_REPORT', `items: must have at most ${MAX_BATCH} reports, got ${list.length}`);
   const problems: FieldProblem[] = [];
   const reports: NodeReport[] = [];
-  list.forEach((item, i) => {
-    const parsed = parseReport(item, batch ? `items[${i}]` : '');
+  for (let i = 0; i < list.length && problems.length < MAX_PROBLEMS; i++) {
+    const parsed = parseReport(list[i], batch ? `items[${i}]` : '');
     if (parsed.ok) reports.push(parsed.value);
     else problems.push(...parsed.problems);
-  });
-  if (problems.length > 0) throw new BerthError('BERTH_ERR_BAD_REPORT', describeProblems(problems.slice(0, 20)));
+  }
+  if (problems.length > 0)
+    throw new BerthError('BERTH_ERR_BAD_REPORT', describeProblems(problems.slice(0, MAX_PROBLEMS)));
   return reports;
 }
 
