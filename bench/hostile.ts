@@ -8,8 +8,9 @@
  * machine spread over all of them alike; besides the pooled p99, the median over rounds of each round's p99 ratio
  * to that round's baseline is given, which a burst of load from elsewhere spoils for one round only.
  *
- * The server runs on core 0, both clients on core 1 (taskset, when available). Writes bench/results/hostile.json
- * and .md. Arguments: [--rounds N] [--block N].
+ * The server runs on core 0, the legitimate client on core 1 (taskset, when available); the hostile client on core
+ * 0 at nice 19, so that what the legitimate client sees is the server's handling of the hostile requests, not
+ * contention for its own core. Writes bench/results/hostile.json and .md. Arguments: [--rounds N] [--block N].
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -79,8 +80,9 @@ function verbBody(names: number): Buffer {
   return Buffer.from(JSON.stringify({ Pod: statefulPod(), Nodes: null, NodeNames: list }));
 }
 
-function onCore(core: string, args: string[]): [string, string[]] {
-  const all = pinned ? ['taskset', '-c', core, ...args] : args;
+function onCore(core: string, args: string[], idlePriority = false): [string, string[]] {
+  const pin = pinned ? ['taskset', '-c', core] : [];
+  const all = [...(idlePriority ? ['nice', '-n', '19'] : []), ...pin, ...args];
   return [all[0] ?? '', all.slice(1)];
 }
 
@@ -208,7 +210,10 @@ async function main(): Promise<void> {
   const [serverCmd, serverArgs] = onCore('0', [process.execPath, join(import.meta.dirname, 'server.ts'), 'berth']);
   const server = spawn(serverCmd, serverArgs, { stdio: ['ignore', 'pipe', 'inherit'] });
   const port = Number(await firstLine(server));
-  const [hostileCmd, hostileArgs] = onCore('1', [process.execPath, import.meta.filename, '--hostile', String(port)]);
+  // The hostile client shares the server's core at the lowest priority: it runs whenever the server waits, so it
+  // keeps a hostile request in flight, and its own work never delays the legitimate client, alone on core 1.
+  const hostileArgs0 = [process.execPath, import.meta.filename, '--hostile', String(port)];
+  const [hostileCmd, hostileArgs] = onCore('0', hostileArgs0, true);
   const attacker = spawn(hostileCmd, hostileArgs, { stdio: ['pipe', 'pipe', 'inherit'] });
   const attackerOut = createInterface({ input: attacker.stdout })[Symbol.asyncIterator]();
   if ((await attackerOut.next()).value !== 'ready') throw new Error('hostile client did not start');
