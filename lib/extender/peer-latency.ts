@@ -60,8 +60,9 @@ export class PeerLatency {
     const laneOf = new Map<number, number>();
     this.refs = peerNodes.map((node) => {
       const slot = table.slot(node);
-      // A peer's node without a report of its own is not measured against (its RTTs are not looked up).
-      if (!table.hasReport(slot)) return { node, slot, lane: -1 };
+      // A peer's node berth knows nothing about has no RTTs. One without a report of its own (its agent down)
+      // still has the RTTs other agents measured to it.
+      if (slot < 0) return { node, slot, lane: -1 };
       let lane = laneOf.get(slot);
       if (lane === undefined) {
         lane = laneOf.size;
