@@ -15,6 +15,14 @@ export const ANNOTATIONS = Object.freeze({
   coLocation: 'berth.io/co-location',
 });
 
+/** The annotations that state a need: a pod carrying any of them is one berth judges (co-location is not one). */
+export const NEED_ANNOTATIONS: readonly string[] = Object.freeze([
+  ANNOTATIONS.nvmeCapacity,
+  ANNOTATIONS.minBandwidth,
+  ANNOTATIONS.maxPeerLatency,
+  ANNOTATIONS.peers,
+]);
+
 /** berth.io/co-location values: avoid (the default) keeps replicas of a peer group on distinct nodes. */
 export const CO_LOCATION = Object.freeze(['avoid', 'allow'] as const);
 
