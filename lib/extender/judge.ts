@@ -20,7 +20,6 @@ import {
   latencyReferenceUs,
   latencyTerm,
   NEUTRAL_SCORE,
-  peerRttUs,
   weightedScore,
 } from './score.ts';
 import type { RequestContext } from './verdict.ts';
@@ -112,11 +111,9 @@ export function judgeSlots(ctx: RequestContext, slots: Int32Array, n: number, v:
   const needBps = needs.minBandwidthBps ?? 0;
   const wantBandwidth = needs.minBandwidthBps !== null;
   const peers = ctx.peers;
-  const refSlots = peers.slots;
-  const refValues = peers.values;
-  const refStamps = peers.stamps;
+  const { stamp: peerStamp, sum: peerSum, count: peerCount, worst: peerWorst, worstRef, hostsPeer } = peers.totals;
   const epoch = peers.epoch;
-  const refCount = refSlots.length;
+  const refCount = peers.refs.length;
   const wantLatency = needs.latency && refCount > 0;
   const avoidPeers = !needs.coLocate && refCount > 0;
   let bestNvmeFree = -1;
@@ -185,25 +182,12 @@ export function judgeSlots(ctx: RequestContext, slots: Int32Array, n: number, v:
         bTerm = bandwidthTerm(speed, load, needBps);
       }
       if (wantLatency) {
-        let total = 0;
-        let count = 0;
-        for (let k = 0; k < refCount; k++) {
-          const stamps = refStamps[k];
-          const values = refValues[k];
-          const measured =
-            stamps !== undefined && values !== undefined && stamps[s] === epoch
-              ? (values[s] ?? Number.NaN)
-              : Number.NaN;
-          const rtt = peerRttUs(refSlots[k] === s, measured);
-          if (Number.isNaN(rtt)) continue;
-          total += rtt;
-          count++;
-          if (worstPeer < 0 || rtt > worst) {
-            worst = rtt;
-            worstPeer = k;
-          }
+        // The peers' RTTs to this node, folded once per request (peer-latency.ts).
+        if (peerStamp[s] === epoch) {
+          mean = (peerSum[s] ?? 0) / (peerCount[s] ?? 1);
+          worst = peerWorst[s] ?? 0;
+          worstPeer = worstRef[s] ?? -1;
         }
-        if (count > 0) mean = total / count;
         if (worstPeer >= 0 && worst > maxRtt) {
           code = PEER_LATENCY;
           if (worst < bestWorstRtt) bestWorstRtt = worst;
@@ -213,9 +197,7 @@ export function judgeSlots(ctx: RequestContext, slots: Int32Array, n: number, v:
       }
       score = weightedScore(cTerm, bTerm, lTerm, weights);
       if (avoidPeers) {
-        let shares = false;
-        for (let k = 0; k < refCount && !shares; k++) shares = refSlots[k] === s;
-        if (shares) {
+        if (hostsPeer[s] === epoch) {
           code = PEER_ON_NODE;
           sharing++;
         } else apart++;
