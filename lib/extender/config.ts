@@ -56,6 +56,12 @@ export const OPTIONS = Object.freeze({
     help: 'age after which a node report is stale (a duration)',
     rule: rules.duration(1000),
   },
+  'report-retention': {
+    type: 'string',
+    default: '1h',
+    help: 'standalone mode: a report nobody has refreshed for this long is forgotten, as if its node never reported (no API server deletes the reports of nodes that are gone); at least --report-ttl',
+    rule: rules.duration(1000),
+  },
   'stale-policy': {
     type: 'string',
     default: 'reject',
@@ -260,6 +266,8 @@ export interface ExtenderConfig {
   readonly prefix: string;
   readonly tls: { readonly cert: string; readonly key: string; readonly clientCa: string | null } | null;
   readonly policy: Policy;
+  /** Standalone mode: reports unrefreshed for this long are evicted. */
+  readonly reportRetentionMs: number;
   readonly acceptFullNodes: boolean;
   readonly bodyLimitBytes: number;
   readonly maxNodes: number;
@@ -323,6 +331,9 @@ export function parseExtenderConfig(raw: RawFlags): Checked<ExtenderConfig> {
     },
     latencyReferenceUs: o.get('latency-reference') * 1000,
   };
+  const reportRetentionMs = o.get('report-retention');
+  if (reportRetentionMs < policy.reportTtlMs)
+    o.fail('report-retention', `must be at least --report-ttl (${policy.reportTtlMs / 1000}s)`);
   if (policy.weights.capacity + policy.weights.bandwidth + policy.weights.latency === 0)
     o.fail('weight-capacity', 'at least one --weight-* must be above 0');
   const kube = o.flag('kube') ? readKube(o) : null;
@@ -339,6 +350,7 @@ export function parseExtenderConfig(raw: RawFlags): Checked<ExtenderConfig> {
     prefix,
     tls: cert === '' ? null : { cert, key, clientCa: clientCa === '' ? null : clientCa },
     policy,
+    reportRetentionMs,
     acceptFullNodes,
     bodyLimitBytes: o.optional('body-limit') ?? defaultBodyLimit(o.get('max-nodes'), acceptFullNodes),
     maxNodes: o.get('max-nodes'),
