@@ -5,7 +5,8 @@
  */
 import type { PodFacts } from './pod.ts';
 import { parseSelector, type LabelSelector } from '../core/selector.ts';
-import { parseDurationUs, parseQuantity } from '../core/units.ts';
+import { quoteBounded } from '../core/quote.ts';
+import { MAX_UNIT_TEXT, parseDurationUs, parseQuantity } from '../core/units.ts';
 
 export const ANNOTATIONS = Object.freeze({
   nvmeCapacity: 'berth.io/nvme-capacity',
@@ -72,8 +73,13 @@ export function totalNvme(n: Needs): number {
   return sum;
 }
 
+/** The value is quoted cut short: this reason is repeated for every candidate node in the filter answer. */
 function invalid(key: string, value: string, expected: string): NeedsResult {
-  return { ok: false, reason: `invalid annotation ${key}=${JSON.stringify(value)}: ${expected}` };
+  return { ok: false, reason: `invalid annotation ${key}=${quoteBounded(value)}: ${expected}` };
+}
+
+function tooLong(value: string): string {
+  return value.length > MAX_UNIT_TEXT ? ` of at most ${MAX_UNIT_TEXT} characters` : '';
 }
 
 function positiveQuantity(value: string): number | null {
@@ -91,7 +97,8 @@ export function podNeeds(pod: PodFacts, claimVolumes: readonly number[] = []): N
   const cap = a[ANNOTATIONS.nvmeCapacity];
   if (cap !== undefined) {
     const bytes = positiveQuantity(cap);
-    if (bytes === null) return invalid(ANNOTATIONS.nvmeCapacity, cap, 'expected a positive quantity such as 200Gi');
+    if (bytes === null)
+      return invalid(ANNOTATIONS.nvmeCapacity, cap, `expected a positive quantity${tooLong(cap)} such as 200Gi`);
     nvmeVolumes = [bytes];
   }
   let minBandwidthBps: number | null = null;
@@ -99,14 +106,22 @@ export function podNeeds(pod: PodFacts, claimVolumes: readonly number[] = []): N
   if (bw !== undefined) {
     minBandwidthBps = positiveQuantity(bw);
     if (minBandwidthBps === null)
-      return invalid(ANNOTATIONS.minBandwidth, bw, 'expected bits per second as a positive quantity such as 10G');
+      return invalid(
+        ANNOTATIONS.minBandwidth,
+        bw,
+        `expected bits per second as a positive quantity${tooLong(bw)} such as 10G`,
+      );
   }
   let maxPeerLatencyUs: number | null = null;
   const lat = a[ANNOTATIONS.maxPeerLatency];
   if (lat !== undefined) {
     maxPeerLatencyUs = parseDurationUs(lat);
     if (maxPeerLatencyUs === null || maxPeerLatencyUs <= 0)
-      return invalid(ANNOTATIONS.maxPeerLatency, lat, 'expected a positive duration such as 500us or 2ms');
+      return invalid(
+        ANNOTATIONS.maxPeerLatency,
+        lat,
+        `expected a positive duration${tooLong(lat)} such as 500us or 2ms`,
+      );
   }
   let peers: PeerRule | null = null;
   const sel = a[ANNOTATIONS.peers];
