@@ -82,18 +82,21 @@ t.test('README scoring examples are what the code computes', async (t) => {
   for (const [strategy = '', nvme = '', need = '', link = '', rtts = '', score = ''] of rows) {
     const [free, cap] = nvme === '–' ? [0, 0] : nvme.split('/').map((x) => Number(x.trim()));
     const [speed, load, bw] = link === '–' ? [] : link.split('/').map((x) => Number(x.trim()) * 1e9);
-    const peers = rtts === '–' ? [] : rtts.split(',').map((x) => Number(x.trim()));
-    const peerNames = peers.map((_, i) => `peer-${i}`);
+    const entries = rtts === '–' ? [] : rtts.split(',').map((x) => x.trim());
+    // "same node": a peer on the candidate itself; a number: a peer elsewhere at that RTT.
+    const peers = entries.filter((x) => x !== 'same node').map(Number);
+    const peerNames = [...peers.map((_, i) => `peer-${i}`), ...entries.filter((x) => x === 'same node').map(() => 'n')];
     const r = report('n', {
       pools: nvme === '–' ? [] : [['nvme0', free ?? 0, cap ?? 0]],
       nics: speed === undefined ? [] : [{ name: 'eth0', speedBps: speed, rxBps: load ?? 0, txBps: 0 }],
       peers: peers.map((rtt, i) => [peerNames[i] ?? '', rtt] as const),
     });
-    const store = storeOf([r, ...peerNames.map((p) => report(p))]);
+    const store = storeOf([r, ...peerNames.filter((p) => p !== 'n').map((p) => report(p))]);
     const needs = {
       nvmeVolumes: Number(need) > 0 ? [Number(need) * GiB] : [],
       minBandwidthBps: bw ?? null,
-      peers: peers.length > 0 ? { kind: 'controller' as const, namespace: 'default', uid: 'sts' } : null,
+      peers: entries.length > 0 ? { kind: 'controller' as const, namespace: 'default', uid: 'sts' } : null,
+      latency: entries.length > 0,
     };
     const policy = config({ 'capacity-strategy': strategy }).policy;
     const v = evaluateNode('n', judgeContext(store, needs, { policy, peerNodes: peerNames }));

@@ -19,13 +19,13 @@
  * (`ignoredByScheduler: true`) and the kubelet drops extended resources its node does not have before admitting.
  */
 import { isRecord } from '../core/check.ts';
-import { ANNOTATIONS } from '../extender/needs.ts';
+import { NEED_ANNOTATIONS } from '../extender/needs.ts';
 import { podFacts, type PodFacts } from '../extender/pod.ts';
 import { claimKey, isNvmeClass, type ClaimFacts, type ClassFacts, type NvmeClassMatch } from './claim-volumes.ts';
 
 /** The resource kube-scheduler's managedResources lists for berth (manifests/scheduler/extender-config.yaml). */
 export const MARKER = 'berth.io/managed';
-export const NEED_ANNOTATIONS: readonly string[] = Object.freeze(Object.values(ANNOTATIONS));
+export { NEED_ANNOTATIONS };
 
 export interface RoutingFacts {
   readonly pod: PodFacts;

@@ -7,7 +7,7 @@
 export const ERRORS = Object.freeze({
   BERTH_ERR_BAD_REQUEST: { status: 400, template: 'invalid request: %s' },
   BERTH_ERR_BAD_JSON: { status: 400, template: 'body is not valid JSON: %s' },
-  BERTH_ERR_BODY_TOO_LARGE: { status: 413, template: 'body larger than the limit of %s bytes (--body-limit)' },
+  BERTH_ERR_BODY_TOO_LARGE: { status: 413, template: 'body larger than the limit of %s' },
   BERTH_ERR_MEDIA_TYPE: { status: 415, template: 'Content-Type must be application/json, got %s' },
   BERTH_ERR_BAD_REPORT: { status: 400, template: 'invalid report: %s' },
   BERTH_ERR_REPORTS_DISABLED: { status: 403, template: 'report push is turned off on this extender (--reports-push)' },

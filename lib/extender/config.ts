@@ -56,6 +56,12 @@ export const OPTIONS = Object.freeze({
     help: 'age after which a node report is stale (a duration)',
     rule: rules.duration(1000),
   },
+  'report-retention': {
+    type: 'string',
+    default: '1h',
+    help: 'standalone mode: a report nobody has refreshed for this long is forgotten, as if its node never reported (no API server deletes the reports of nodes that are gone); at least --report-ttl',
+    rule: rules.duration(1000),
+  },
   'stale-policy': {
     type: 'string',
     default: 'reject',
@@ -95,18 +101,48 @@ export const OPTIONS = Object.freeze({
   'accept-full-nodes': {
     type: 'boolean',
     default: false,
-    help: 'accept nodeCacheCapable: false requests (full v1.NodeList bodies; raises the default --body-limit to 64Mi)',
+    help: 'accept nodeCacheCapable: false requests (full v1.NodeList bodies; raises the default --body-limit to 13Ki per node)',
   },
   'body-limit': {
     type: 'string',
     default: '',
-    help: 'largest request body, a quantity (default 2Mi, or 64Mi with --accept-full-nodes)',
+    help: 'largest request body on the scheduler verbs, a quantity (default: 512Ki for the pod plus 67 bytes per --max-nodes name, 839Ki at 5000 nodes; with --accept-full-nodes 512Ki plus 13Ki per node, 64Mi at 5000)',
     rule: rules.quantity(1024, 2 ** 30, '1Ki to 1Gi'),
   },
   'max-nodes': {
     type: 'string',
-    default: '20000',
-    help: 'most candidate nodes accepted in one request',
+    default: '5000',
+    help: "most candidate nodes accepted in one request, and most items in any JSON array of a body (Kubernetes' scalability limit is 5000 nodes)",
+    rule: rules.integer(1, 1_000_000),
+  },
+  'max-json-depth': {
+    type: 'string',
+    default: '64',
+    help: 'deepest nesting of arrays and objects accepted in a JSON body, checked while the body arrives (a pod nests about 12 levels)',
+    rule: rules.integer(16, 10_000),
+  },
+  'request-timeout': {
+    type: 'string',
+    default: '10s',
+    help: "time a client has to send a whole request, headers and body, counted for a new connection from when it opens (kube-scheduler's whole call times out after 5 s)",
+    rule: rules.duration(1000),
+  },
+  'handshake-timeout': {
+    type: 'string',
+    default: '10s',
+    help: "time a new connection has to complete its TLS handshake (kube-scheduler's client gives up after 10 s)",
+    rule: rules.duration(1000),
+  },
+  'keep-alive-timeout': {
+    type: 'string',
+    default: '120s',
+    help: "how long an idle kept-alive connection is held; keep it above 90s, kube-scheduler's own idle timeout, or a call can race the close",
+    rule: rules.duration(1000),
+  },
+  'max-connections': {
+    type: 'string',
+    default: '1024',
+    help: 'most connections open at once on each listener; more are closed as they arrive (in standalone mode each agent holds one)',
     rule: rules.integer(1, 1_000_000),
   },
   'reports-push': {
@@ -230,9 +266,16 @@ export interface ExtenderConfig {
   readonly prefix: string;
   readonly tls: { readonly cert: string; readonly key: string; readonly clientCa: string | null } | null;
   readonly policy: Policy;
+  /** Standalone mode: reports unrefreshed for this long are evicted. */
+  readonly reportRetentionMs: number;
   readonly acceptFullNodes: boolean;
   readonly bodyLimitBytes: number;
   readonly maxNodes: number;
+  readonly maxJsonDepth: number;
+  readonly requestTimeoutMs: number;
+  readonly handshakeTimeoutMs: number;
+  readonly keepAliveTimeoutMs: number;
+  readonly maxConnections: number;
   readonly reportsPush: boolean;
   readonly pushAuth: PushAuth;
   readonly kube: KubeOptions | null;
@@ -242,6 +285,20 @@ export interface ExtenderConfig {
 }
 
 type Reader = OptionReader<typeof OPTIONS>;
+
+/**
+ * The body kube-scheduler sends is one pod and the candidate node names (or, with full nodes, the Node objects).
+ * A pod is allowed 512Ki: Kubernetes caps its annotations at 256Ki and kube-scheduler strips managedFields. A
+ * name is allowed 67 bytes: 64 characters (a Linux host name's limit, which kubelet's node name follows) with its
+ * quotes and comma. A Node object with its image list is typically 5-13Ki.
+ */
+export const POD_BODY_BYTES = 512 * 2 ** 10;
+export const NAME_BODY_BYTES = 67;
+export const NODE_OBJECT_BODY_BYTES = 13 * 2 ** 10;
+
+export function defaultBodyLimit(maxNodes: number, fullNodes: boolean): number {
+  return POD_BODY_BYTES + maxNodes * (fullNodes ? NODE_OBJECT_BODY_BYTES : NAME_BODY_BYTES);
+}
 
 export function parseExtenderConfig(raw: RawFlags): Checked<ExtenderConfig> {
   // An empty value means the flag is not given: `--metrics-listen ''` serves probes on --listen.
@@ -274,6 +331,9 @@ export function parseExtenderConfig(raw: RawFlags): Checked<ExtenderConfig> {
     },
     latencyReferenceUs: o.get('latency-reference') * 1000,
   };
+  const reportRetentionMs = o.get('report-retention');
+  if (reportRetentionMs < policy.reportTtlMs)
+    o.fail('report-retention', `must be at least --report-ttl (${policy.reportTtlMs / 1000}s)`);
   if (policy.weights.capacity + policy.weights.bandwidth + policy.weights.latency === 0)
     o.fail('weight-capacity', 'at least one --weight-* must be above 0');
   const kube = o.flag('kube') ? readKube(o) : null;
@@ -290,9 +350,15 @@ export function parseExtenderConfig(raw: RawFlags): Checked<ExtenderConfig> {
     prefix,
     tls: cert === '' ? null : { cert, key, clientCa: clientCa === '' ? null : clientCa },
     policy,
+    reportRetentionMs,
     acceptFullNodes,
-    bodyLimitBytes: o.optional('body-limit') ?? (acceptFullNodes ? 64 * 2 ** 20 : 2 * 2 ** 20),
+    bodyLimitBytes: o.optional('body-limit') ?? defaultBodyLimit(o.get('max-nodes'), acceptFullNodes),
     maxNodes: o.get('max-nodes'),
+    maxJsonDepth: o.get('max-json-depth'),
+    requestTimeoutMs: o.get('request-timeout'),
+    handshakeTimeoutMs: o.get('handshake-timeout'),
+    keepAliveTimeoutMs: o.get('keep-alive-timeout'),
+    maxConnections: o.get('max-connections'),
     reportsPush,
     pushAuth: readPushAuth(o, kube !== null, reportsPush),
     kube,

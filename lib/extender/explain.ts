@@ -9,7 +9,10 @@ import { formatBitRate, formatBytes, formatDurationUs } from '../core/units.ts';
 export interface NodeExplanation {
   readonly node: string;
   readonly passed: boolean;
+  /** The reason the scheduler was told (shared by every node rejected for the same cause). */
   readonly reason: string | null;
+  /** This node's own figures behind it. */
+  readonly detail: string | null;
   readonly code: string | null;
   readonly list: 'FailedNodes' | 'FailedAndUnresolvableNodes' | null;
   readonly terms: Terms;
@@ -55,6 +58,7 @@ export function explainNodes(pod: Explanation['pod'], names: readonly string[], 
         node,
         passed: true,
         reason: null,
+        detail: null,
         code: null,
         list: null,
         terms: { capacity: null, bandwidth: null, latency: null },
@@ -76,6 +80,7 @@ export function explainNodes(pod: Explanation['pod'], names: readonly string[], 
       node,
       passed: r === null,
       reason: r?.message ?? null,
+      detail: v.detail,
       code: r?.code ?? null,
       list: r === null ? null : r.unresolvable ? 'FailedAndUnresolvableNodes' : 'FailedNodes',
       terms: v.terms,

@@ -5,7 +5,7 @@
  */
 import { judgeSlots, PASSED } from './judge.ts';
 import { hasNeeds } from './needs.ts';
-import { rejectionAt, type ReasonCode, type RequestContext } from './verdict.ts';
+import { detailAt, Reasons, type ReasonCode, type RequestContext } from './verdict.ts';
 import { filterResult, passedAll, type ExtenderArgs, type FilterResult } from './wire.ts';
 
 export interface FilterOutcome {
@@ -15,7 +15,14 @@ export interface FilterOutcome {
   readonly scores: readonly number[];
   /** How many nodes each reason rejected, for metrics. */
   readonly rejected: ReadonlyMap<ReasonCode, number>;
+  /**
+   * Each rejected node's own figures (the reasons in the answer are shared texts), at most `limit` of them; for
+   * debug logs. Valid until the next request is judged: call it right away or not at all.
+   */
+  readonly details: (limit: number) => Record<string, string>;
 }
+
+const NO_DETAILS = (): Record<string, string> => ({});
 
 const NOTHING_REJECTED: ReadonlyMap<ReasonCode, number> = new Map();
 const NO_SCORES: readonly number[] = Object.freeze([]);
@@ -29,13 +36,20 @@ export function rejectAll(args: ExtenderArgs, reason: string): FilterOutcome {
     passed: [],
     scores: NO_SCORES,
     rejected: new Map([['invalid_needs', args.names.length]]),
+    details: NO_DETAILS,
   };
 }
 
 export function filterNodes(args: ExtenderArgs, ctx: RequestContext): FilterOutcome {
   const names = args.names;
   if (!hasNeeds(ctx.needs))
-    return { result: passedAll(args), passed: names, scores: NO_SCORES, rejected: NOTHING_REJECTED };
+    return {
+      result: passedAll(args),
+      passed: names,
+      scores: NO_SCORES,
+      rejected: NOTHING_REJECTED,
+      details: NO_DETAILS,
+    };
   const n = names.length;
   const slots = ctx.store.resolve(names);
   const v = ctx.store.verdicts;
@@ -46,6 +60,7 @@ export function filterNodes(args: ExtenderArgs, ctx: RequestContext): FilterOutc
   const failed: Record<string, string> = {};
   const unresolvable: Record<string, string> = {};
   const rejected = new Map<ReasonCode, number>();
+  const reasons = new Reasons(ctx, v);
   for (let i = 0; i < n; i++) {
     const name = names[i] ?? '';
     if (v.code[i] === PASSED) {
@@ -54,12 +69,22 @@ export function filterNodes(args: ExtenderArgs, ctx: RequestContext): FilterOutc
       scores.push(Math.max(0, v.score[i] ?? 0));
       continue;
     }
-    const rejection = rejectionAt(ctx, v, i, slots[i] ?? -1);
+    const rejection = reasons.at(i, slots[i] ?? -1);
     if (rejection === null) continue;
     (rejection.unresolvable ? unresolvable : failed)[name] = rejection.message;
     rejected.set(rejection.code, (rejected.get(rejection.code) ?? 0) + 1);
   }
   const result =
     passed.length === n ? passedAll(args, failed, unresolvable) : filterResult(args, passed, failed, unresolvable);
-  return { result, passed: passedNames, scores, rejected };
+  const details = (limit: number): Record<string, string> => {
+    const out: Record<string, string> = {};
+    for (let i = 0, kept = 0; i < n && kept < limit; i++) {
+      const detail = detailAt(ctx, v, i, slots[i] ?? -1);
+      if (detail === null) continue;
+      out[names[i] ?? ''] = detail;
+      kept++;
+    }
+    return out;
+  };
+  return { result, passed: passedNames, scores, rejected, details };
 }

@@ -6,8 +6,10 @@
  *
  * What each node gets, in the order the checks run: no report or a stale one (rejected, or score 5 under
  * --stale-policy neutral); NVMe (the volumes must fit, after reservations); bandwidth (a known link speed with
- * enough headroom); peer latency (no measured peer further than max-peer-latency); then the score. The figures a
- * check computed stay in the columns even when a later check rejects the node, for explain.
+ * enough headroom); peer latency (no measured peer further than max-peer-latency); then the score. Last, replicas
+ * apart: a node that already runs one of the pod's peers is rejected as long as another candidate passes, unless
+ * the pod allows co-location. The figures a check computed stay in the columns even when a later check rejects
+ * the node, for explain; the best figure among the nodes a check rejected is kept for the shared reason text.
  */
 import { LINK_KNOWN } from './node-table.ts';
 import { freeAfterPlacement, sum } from './placement.ts';
@@ -18,7 +20,6 @@ import {
   latencyReferenceUs,
   latencyTerm,
   NEUTRAL_SCORE,
-  peerRttUs,
   weightedScore,
 } from './score.ts';
 import type { RequestContext } from './verdict.ts';
@@ -32,6 +33,8 @@ export const NVME_CAPACITY = 4;
 export const LINK_UNKNOWN = 5;
 export const BANDWIDTH = 6;
 export const PEER_LATENCY = 7;
+export const INVALID_NEEDS = 8;
+export const PEER_ON_NODE = 9;
 
 /** The results of one request, by candidate index. NaN marks a figure that was not computed. */
 export class Verdicts {
@@ -48,9 +51,19 @@ export class Verdicts {
   worstRtt = new Float64Array(0);
   /** Index into the request's peer refs of the furthest measured peer; -1: none measured. */
   worstPeer = new Int16Array(0);
+  /**
+   * The best figure any candidate rejected for a cause offered, for the reason all of them share: the most free
+   * NVMe in one pool (after reservations), the most bandwidth headroom, the nearest furthest-peer RTT.
+   */
+  bestNvmeFree = -1;
+  bestHeadroom = -1;
+  bestWorstRtt = Number.POSITIVE_INFINITY;
 
   /** Room for `n` candidates (the columns are reused from request to request). */
   ensure(n: number): void {
+    this.bestNvmeFree = -1;
+    this.bestHeadroom = -1;
+    this.bestWorstRtt = Number.POSITIVE_INFINITY;
     if (this.code.length >= n) return;
     const size = Math.max(n, this.code.length * 2, 64);
     this.code = new Uint8Array(size);
@@ -98,12 +111,16 @@ export function judgeSlots(ctx: RequestContext, slots: Int32Array, n: number, v:
   const needBps = needs.minBandwidthBps ?? 0;
   const wantBandwidth = needs.minBandwidthBps !== null;
   const peers = ctx.peers;
-  const refSlots = peers.slots;
-  const refValues = peers.values;
-  const refStamps = peers.stamps;
+  const { stamp: peerStamp, sum: peerSum, count: peerCount, worst: peerWorst, worstRef, hostsPeer } = peers.totals;
   const epoch = peers.epoch;
-  const refCount = refSlots.length;
-  const wantPeers = needs.peers !== null && refCount > 0;
+  const refCount = peers.refs.length;
+  const wantLatency = needs.latency && refCount > 0;
+  const avoidPeers = !needs.coLocate && refCount > 0;
+  let bestNvmeFree = -1;
+  let bestHeadroom = -1;
+  let bestWorstRtt = Number.POSITIVE_INFINITY;
+  let sharing = 0;
+  let apart = 0;
   const maxRtt = needs.maxPeerLatencyUs ?? Number.POSITIVE_INFINITY;
   const reference = latencyReferenceUs(needs.maxPeerLatencyUs, policy.latencyReferenceUs);
   const codes = v.code;
@@ -141,6 +158,9 @@ export function judgeSlots(ctx: RequestContext, slots: Int32Array, n: number, v:
         }
         if (left < 0) {
           code = pools[s] === 0 ? NO_NVME : NVME_CAPACITY;
+          const top = topFree[s] ?? 0;
+          const usable = pools[s] === 1 ? Math.max(0, top - held) : top;
+          if (code === NVME_CAPACITY && usable > bestNvmeFree) bestNvmeFree = usable;
           break judge;
         }
         after = left;
@@ -155,38 +175,33 @@ export function judgeSlots(ctx: RequestContext, slots: Int32Array, n: number, v:
         }
         if (headroomBps(speed, load) < needBps) {
           code = BANDWIDTH;
+          if (headroomBps(speed, load) > bestHeadroom) bestHeadroom = headroomBps(speed, load);
           break judge;
         }
         headroom = headroomBps(speed, load);
         bTerm = bandwidthTerm(speed, load, needBps);
       }
-      if (wantPeers) {
-        let total = 0;
-        let count = 0;
-        for (let k = 0; k < refCount; k++) {
-          const stamps = refStamps[k];
-          const values = refValues[k];
-          const measured =
-            stamps !== undefined && values !== undefined && stamps[s] === epoch
-              ? (values[s] ?? Number.NaN)
-              : Number.NaN;
-          const rtt = peerRttUs(refSlots[k] === s, measured);
-          if (Number.isNaN(rtt)) continue;
-          total += rtt;
-          count++;
-          if (worstPeer < 0 || rtt > worst) {
-            worst = rtt;
-            worstPeer = k;
-          }
+      if (wantLatency) {
+        // The peers' RTTs to this node, folded once per request (peer-latency.ts).
+        if (peerStamp[s] === epoch) {
+          mean = (peerSum[s] ?? 0) / (peerCount[s] ?? 1);
+          worst = peerWorst[s] ?? 0;
+          worstPeer = worstRef[s] ?? -1;
         }
-        if (count > 0) mean = total / count;
         if (worstPeer >= 0 && worst > maxRtt) {
           code = PEER_LATENCY;
+          if (worst < bestWorstRtt) bestWorstRtt = worst;
           break judge;
         }
         lTerm = latencyTerm(mean, reference);
       }
       score = weightedScore(cTerm, bTerm, lTerm, weights);
+      if (avoidPeers) {
+        if (hostsPeer[s] === epoch) {
+          code = PEER_ON_NODE;
+          sharing++;
+        } else apart++;
+      }
     }
     codes[i] = code;
     scores[i] = score;
@@ -201,4 +216,9 @@ export function judgeSlots(ctx: RequestContext, slots: Int32Array, n: number, v:
     v.worstRtt[i] = worst;
     v.worstPeer[i] = worstPeer;
   }
+  v.bestNvmeFree = bestNvmeFree;
+  v.bestHeadroom = bestHeadroom;
+  v.bestWorstRtt = bestWorstRtt;
+  // Replicas on distinct nodes: a candidate running a peer passes only when no other candidate does.
+  if (sharing > 0 && apart === 0) for (let i = 0; i < n; i++) if (codes[i] === PEER_ON_NODE) codes[i] = PASSED;
 }

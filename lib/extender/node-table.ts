@@ -67,8 +67,12 @@ export class NodeTable {
     return this.#names[slot] ?? '';
   }
 
+  /** Made on first use: most names are only ever some report's peer and never a candidate. */
   hostPrefix(slot: number): string {
-    return this.#hostPrefixes[slot] ?? '';
+    let prefix = this.#hostPrefixes[slot] ?? '';
+    if (prefix === '' && slot >= 0 && slot < this.#names.length)
+      this.#hostPrefixes[slot] = prefix = hostPrefix(this.#names[slot] ?? '');
+    return prefix;
   }
 
   hasReport(slot: number): boolean {
@@ -82,7 +86,6 @@ export class NodeTable {
       slot = this.#free.pop() ?? this.#grow();
       this.#slotOf.set(name, slot);
       this.#names[slot] = name;
-      this.#hostPrefixes[slot] = hostPrefix(name);
     }
     this.#refs[slot] = (this.#refs[slot] ?? 0) + 1;
     return slot;

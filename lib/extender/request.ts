@@ -2,7 +2,7 @@
  * Gathers what a request is judged by, once: the pod's needs, the policy, the time, the reservations by slot and
  * the peers' RTT lanes. Filter, prioritize and explain then only read.
  */
-import type { Needs } from './needs.ts';
+import { wantsPeers, type Needs } from './needs.ts';
 import { PeerLatency } from './peer-latency.ts';
 import type { ReportStore } from './report-store.ts';
 import type { Policy, RequestContext } from './verdict.ts';
@@ -29,7 +29,7 @@ export function requestContext(store: ReportStore, input: RequestInput): Request
     }
     reserved = bySlot;
   }
-  const peerNodes = input.needs.peers === null ? [] : input.peerNodes;
+  const peerNodes = wantsPeers(input.needs) ? input.peerNodes : [];
   return {
     nowMs: input.nowMs,
     policy: input.policy,

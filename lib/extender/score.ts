@@ -9,13 +9,16 @@
  *               unknown speed → 0
  *   latency   = 1 − clamp(meanPeerRtt / reference, 0, 1)
  *               reference = the pod's berth.io/max-peer-latency, else --latency-reference;
- *               a peer on the same node counts 0 µs; peers with no measurement are left out of the mean;
- *               no measured peer at all → 0.5 (neutral)
+ *               meanPeerRtt is over the peers on other nodes that an agent measured: a peer on the candidate
+ *               node itself is not a network peer, so it counts neither here nor against max-peer-latency
+ *               (sharing a node is never the best latency by itself); no measured peer at all → 0.5 (neutral)
  *
  *   score = round(10 × Σ wᵢ·termᵢ / Σ wᵢ)   over the terms the pod asks for (weights from --weight-*)
  *
  * A term the pod does not ask for is left out, not counted as 0. A pod that asks for nothing gets no score at all.
  * A node with no report, or a stale one, scores round(10 × 0.5) = 5 under --stale-policy neutral.
+ * Replicas apart: a node running one of the pod's peers is not scored while another candidate qualifies
+ * (filter rejects it, judge.ts), unless the pod sets berth.io/co-location: allow.
  * The README's worked examples are checked against this file by test/docs-parity.test.ts.
  *
  * These functions run for every candidate node of every request, so they take plain numbers: NaN stands for a
@@ -69,11 +72,11 @@ export function latencyReferenceUs(maxPeerLatencyUs: number | null, configuredUs
 }
 
 /**
- * How one peer counts towards the mean: a peer on the candidate node itself is 0 µs away; otherwise its measured
- * RTT, or NaN when no agent measured the pair (left out of the mean).
+ * How one peer counts towards the mean and the max-peer-latency check: its measured RTT, or NaN (left out) when
+ * no agent measured the pair or when the peer runs on the candidate node itself.
  */
 export function peerRttUs(onSameNode: boolean, measuredUs: number): number {
-  return onSameNode ? 0 : measuredUs;
+  return onSameNode ? Number.NaN : measuredUs;
 }
 
 /** `meanRttUs` NaN: no peer measured at all. */

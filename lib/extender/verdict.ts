@@ -1,8 +1,14 @@
 /**
  * What a verdict is: the reasons a node can be rejected for, the policy and request context it is judged by, and
  * the reason texts kube-scheduler shows in the pod's events. The judging itself is the loop in judge.ts; this file
- * turns its result columns into a Rejection (only for rejected nodes, so the hot path builds no strings for nodes
- * that pass) or, for explain and tests, a self-contained NodeVerdict.
+ * turns its result columns into a Rejection (only for rejected nodes) or, for explain and tests, a self-contained
+ * NodeVerdict.
+ *
+ * Reasons group: kube-scheduler folds nodes with the same reason text into one entry of the pod's event
+ * ("800 node(s) …"), so nodes rejected for the same cause get one text, which says what the pod needs and the
+ * best figure any of them offered ("needs 2Ti NVMe; most free on a candidate: 800Gi in one pool"). The event then
+ * stays short at 5,000 nodes and still says what to change. A node's own figures are its `detail`, shown by
+ * explain and logged at debug level.
  */
 import { formatBitRate, formatBytes, formatDurationUs } from '../core/units.ts';
 import {
@@ -13,6 +19,8 @@ import {
   NO_REPORT,
   NVME_CAPACITY,
   PASSED,
+  PEER_LATENCY,
+  PEER_ON_NODE,
   REPORT_STALE,
   Verdicts,
 } from './judge.ts';
@@ -32,6 +40,7 @@ export const REASON_CODES = [
   'bandwidth',
   'peer_latency',
   'invalid_needs',
+  'peer_on_node',
 ] as const;
 export type ReasonCode = (typeof REASON_CODES)[number];
 
@@ -76,62 +85,104 @@ export interface VerdictFacts {
 export interface NodeVerdict {
   readonly node: string;
   readonly rejection: Rejection | null;
+  /** The node's own figures behind a rejection ("120Gi free in pool nvme0"); null when it passed. */
+  readonly detail: string | null;
   readonly terms: Terms;
   /** Integer 0..10, or null when the pod asked for no scored term. */
   readonly score: number | null;
   readonly facts: VerdictFacts;
 }
 
-const UNRESOLVABLE: readonly boolean[] = [false, true, true, true, true, false, false, true];
+/** By verdict code (judge.ts): true: preemption cannot help (FailedAndUnresolvableNodes); false: FailedNodes. */
+const UNRESOLVABLE: readonly boolean[] = [false, true, true, true, true, false, false, true, true, true];
 
-/** The reason kube-scheduler shows for candidate `i` of a judged request, or null when it passed. */
-export function rejectionAt(ctx: RequestContext, v: Verdicts, i: number, slot: number): Rejection | null {
-  const code = v.code[i] ?? PASSED;
-  if (code === PASSED) return null;
-  return {
-    code: REASON_CODES[code - 1] ?? 'no_report',
-    message: reasonText(ctx, v, i, slot, code),
-    unresolvable: UNRESOLVABLE[code] ?? true,
-  };
+function want(needs: Needs): string {
+  const volumes = needs.nvmeVolumes.length;
+  return `${formatBytes(totalNvme(needs))}${volumes > 1 ? ` in ${volumes} volumes` : ''}`;
 }
 
-function reasonText(ctx: RequestContext, v: Verdicts, i: number, slot: number, code: number): string {
-  const { needs, store } = ctx;
-  const view = store.viewAt(slot);
+/** The shared reason text for a code (nodes rejected for the same cause get the same text). */
+function reasonText(ctx: RequestContext, v: Verdicts, code: number, slot: number): string {
+  const { needs } = ctx;
+  const need = formatBitRate(needs.minBandwidthBps ?? 0);
   switch (code) {
     case NO_REPORT:
       return 'no report from berth agent';
     case REPORT_STALE:
       return `report stale (older than ${formatDurationUs(ctx.policy.reportTtlMs * 1000)})`;
     case NO_NVME:
+      return `needs ${want(needs)} NVMe; node reports no NVMe pool`;
     case NVME_CAPACITY:
-      return nvmeText(needs, view?.nvmePools ?? [], v.reservedBytes[i] ?? 0);
-    case LINK_UNKNOWN: {
-      const need = formatBitRate(needs.minBandwidthBps ?? 0);
-      return store.table.linkState[slot] === LINK_NONE
-        ? `needs ${need} bandwidth, node reports no network interface`
-        : `needs ${need} bandwidth, link speed of ${view?.link?.name ?? ''} unknown`;
+      return `needs ${want(needs)} NVMe; most free on a candidate: ${formatBytes(v.bestNvmeFree)} in one pool`;
+    case LINK_UNKNOWN:
+      return ctx.store.table.linkState[slot] === LINK_NONE
+        ? `needs ${need} bandwidth; node reports no network interface`
+        : `needs ${need} bandwidth; node reports no link speed`;
+    case BANDWIDTH:
+      return `needs ${need} bandwidth; most headroom on a candidate: ${formatBitRate(v.bestHeadroom)}`;
+    case PEER_LATENCY: {
+      const max = formatDurationUs(needs.maxPeerLatencyUs ?? 0);
+      return `needs ≤ ${max} to peers; nearest candidate: ${formatDurationUs(v.bestWorstRtt)} to its furthest peer`;
     }
-    case BANDWIDTH: {
-      const headroom = headroomBps(store.table.linkSpeed[slot] ?? 0, store.table.linkLoad[slot] ?? 0);
-      return `needs ${formatBitRate(needs.minBandwidthBps ?? 0)} bandwidth, ${formatBitRate(headroom)} headroom on ${view?.link?.name ?? ''}`;
-    }
-    default: {
-      // PEER_LATENCY
-      const peer = ctx.peers.refs[v.worstPeer[i] ?? -1]?.node ?? '';
-      return `needs ≤ ${formatDurationUs(needs.maxPeerLatencyUs ?? 0)} to peers, ${formatDurationUs(v.worstRtt[i] ?? 0)} to ${peer}`;
-    }
+    default:
+      return "already runs one of this pod's peers (replicas are kept on distinct nodes; berth.io/co-location: allow to share)";
   }
 }
 
-function nvmeText(needs: Needs, pools: readonly { name: string; freeBytes: number }[], reservedBytes: number): string {
-  const want =
-    formatBytes(totalNvme(needs)) + (needs.nvmeVolumes.length > 1 ? ` in ${needs.nvmeVolumes.length} volumes` : '');
-  const top = pools[0];
-  if (top === undefined) return `needs ${want} NVMe, node reports no NVMe pool`;
-  const free = Math.max(0, top.freeBytes - (pools.length === 1 ? reservedBytes : 0));
-  const held = reservedBytes > 0 ? ` (${formatBytes(reservedBytes)} reserved for pods in flight)` : '';
-  return `needs ${want} NVMe, ${formatBytes(free)} free in pool ${top.name}${held}`;
+/** Reason texts for one judged request, each made once however many nodes share it. */
+export class Reasons {
+  readonly #ctx: RequestContext;
+  readonly #v: Verdicts;
+  readonly #texts: string[] = [];
+
+  constructor(ctx: RequestContext, v: Verdicts) {
+    this.#ctx = ctx;
+    this.#v = v;
+  }
+
+  /** Why candidate `i` (in `slot`) was rejected, or null when it passed. */
+  at(i: number, slot: number): Rejection | null {
+    const code = this.#v.code[i] ?? PASSED;
+    if (code === PASSED) return null;
+    // The one code whose text depends on the node: no NIC at all, or a NIC without a speed.
+    const key = code === LINK_UNKNOWN && this.#ctx.store.table.linkState[slot] === LINK_NONE ? 0 : code;
+    let message = this.#texts[key];
+    if (message === undefined) this.#texts[key] = message = reasonText(this.#ctx, this.#v, code, slot);
+    return { code: REASON_CODES[code - 1] ?? 'no_report', message, unresolvable: UNRESOLVABLE[code] ?? true };
+  }
+}
+
+/** Candidate `i`'s own figures behind its verdict, for explain and debug logs; null when it passed. */
+export function detailAt(ctx: RequestContext, v: Verdicts, i: number, slot: number): string | null {
+  const code = v.code[i] ?? PASSED;
+  const { needs, store } = ctx;
+  const view = store.viewAt(slot);
+  switch (code) {
+    case PASSED:
+      return null;
+    case NVME_CAPACITY: {
+      const pools = view?.nvmePools ?? [];
+      const top = pools[0];
+      const reserved = v.reservedBytes[i] ?? 0;
+      const free = Math.max(0, (top?.freeBytes ?? 0) - (pools.length === 1 ? reserved : 0));
+      const held = reserved > 0 ? ` (${formatBytes(reserved)} reserved for pods in flight)` : '';
+      return `${formatBytes(free)} free in pool ${top?.name ?? ''}${held}`;
+    }
+    case LINK_UNKNOWN:
+      return view?.link === null ? 'no network interface' : `link speed of ${view?.link?.name ?? ''} unknown`;
+    case BANDWIDTH: {
+      const headroom = headroomBps(store.table.linkSpeed[slot] ?? 0, store.table.linkLoad[slot] ?? 0);
+      return `${formatBitRate(headroom)} headroom on ${view?.link?.name ?? ''}`;
+    }
+    case PEER_LATENCY: {
+      const peer = ctx.peers.refs[v.worstPeer[i] ?? -1]?.node ?? '';
+      return `${formatDurationUs(v.worstRtt[i] ?? 0)} to ${peer} (limit ${formatDurationUs(needs.maxPeerLatencyUs ?? 0)})`;
+    }
+    case PEER_ON_NODE:
+      return `runs a peer: ${ctx.peers.refs.filter((r) => r.slot === slot).map((r) => r.node)[0] ?? ''}`;
+    default:
+      return reasonText(ctx, v, code, slot);
+  }
 }
 
 const orNull = (x: number | undefined): number | null => (x === undefined || Number.isNaN(x) ? null : x);
@@ -141,9 +192,10 @@ export function evaluateNodes(names: readonly string[], ctx: RequestContext): No
   const slots = Int32Array.from(names, (n) => ctx.store.table.slot(n));
   const v = new Verdicts();
   judgeSlots(ctx, slots, names.length, v, true);
+  const reasons = new Reasons(ctx, v);
   return names.map((node, i) => {
     const slot = slots[i] ?? -1;
-    const rejection = rejectionAt(ctx, v, i, slot);
+    const rejection = reasons.at(i, slot);
     const at = ctx.store.table.receivedAtMs[slot] ?? Number.NaN;
     const fresh = slot >= 0 && ctx.nowMs - at <= ctx.policy.reportTtlMs;
     const wantNvme = fresh && ctx.needs.nvmeVolumes.length > 0;
@@ -159,7 +211,8 @@ export function evaluateNodes(names: readonly string[], ctx: RequestContext): No
       worstPeerNode: worstPeer,
       worstPeerRttUs: v.worstRtt[i] ?? 0,
     };
-    return { node, rejection, terms, score: rejection === null && score >= 0 ? score : null, facts };
+    const detail = detailAt(ctx, v, i, slot);
+    return { node, rejection, detail, terms, score: rejection === null && score >= 0 ? score : null, facts };
   });
 }
 

@@ -13,7 +13,10 @@ import type { Judged, ReportState } from './engine.ts';
 export interface NodeLine {
   readonly node: string;
   readonly passed: boolean;
+  /** The reason the scheduler is told (shared by every node rejected for the same cause). */
   readonly reason: string | null;
+  /** This node's own figures behind it; WHY shows it, as it says more about one node than the shared reason. */
+  readonly detail: string | null;
   readonly code: string | null;
   readonly terms: NodeExplanation['terms'];
   readonly score: number | null;
@@ -98,6 +101,7 @@ export function explainOutput(
           node,
           passed: false,
           reason: judged.needsError,
+          detail: null,
           code: 'invalid_needs',
           terms: { capacity: null, bandwidth: null, latency: null },
           score: null,
@@ -178,7 +182,7 @@ export function renderText(o: ExplainOutput): string {
         term(n.terms.bandwidth),
         term(n.terms.latency),
         reportCell(n.report),
-        n.reason ?? '',
+        n.detail ?? n.reason ?? '',
       ]),
     ]),
   ];

@@ -3,7 +3,7 @@
  * readiness fails first (so the Service stops routing to this replica), then in-flight requests finish, then exit.
  */
 import closeWithGrace from 'close-with-grace';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { Server } from 'node:https';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describeProblems } from '../../lib/core/check.ts';
@@ -80,6 +80,8 @@ export async function startExtender(config: ExtenderConfig, opts: StartOptions =
     probes = buildApp(deps, { ...logger, probesOnly: true });
     await probes.listen({ host: config.metricsListen.host, port: config.metricsListen.port });
   }
+  const stopEviction =
+    opts.cluster === undefined ? evictForgottenReports(store, config, now, app.log) : () => undefined;
   const address = app.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : config.listen.port;
   const url = `${config.tls ? 'https' : 'http'}://${formatHostPort({ host: config.listen.host, port })}`;
@@ -92,8 +94,34 @@ export async function startExtender(config: ExtenderConfig, opts: StartOptions =
       await sleep(config.shutdownDelayMs);
       await opts.onClose?.();
       stopTlsWatch();
+      stopEviction();
       await Promise.all([app.close(), probes?.close()]);
     },
+  };
+}
+
+/**
+ * Standalone mode has no API server to delete the reports of nodes that are gone: reports nobody refreshed for
+ * --report-retention are forgotten, checked a few times per retention period (at most once a minute).
+ */
+function evictForgottenReports(
+  store: ReportStore,
+  config: ExtenderConfig,
+  now: () => number,
+  log: FastifyBaseLogger,
+): () => void {
+  const every = Math.min(60_000, Math.max(1_000, config.reportRetentionMs / 4));
+  const timer = setInterval(() => {
+    const gone = store.evictReceivedBefore(now() - config.reportRetentionMs);
+    if (gone.length > 0)
+      log.info(
+        { nodes: gone.slice(0, 20), count: gone.length },
+        'forgot reports not refreshed within --report-retention',
+      );
+  }, every);
+  timer.unref();
+  return () => {
+    clearInterval(timer);
   };
 }
 

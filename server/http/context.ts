@@ -2,7 +2,7 @@
  * Turns a parsed request into what the pure engine needs: the pod's facts, its needs and the request context.
  * Done once per request; filter, prioritize and explain then only read.
  */
-import { podNeeds, type Needs } from '../../lib/extender/needs.ts';
+import { podNeeds, wantsPeers, type Needs } from '../../lib/extender/needs.ts';
 import { podFacts, type PodFacts } from '../../lib/extender/pod.ts';
 import { requestContext } from '../../lib/extender/request.ts';
 import type { RequestContext } from '../../lib/extender/verdict.ts';
@@ -27,7 +27,7 @@ export function prepare(deps: AppDeps, args: ExtenderArgs): Prepared {
     policy: deps.config.policy,
     needs,
     reservations: cluster.reservations(),
-    peerNodes: needs.peers === null ? NO_PEERS : cluster.peerNodes(needs.peers, facts),
+    peerNodes: wantsPeers(needs) && needs.peers !== null ? cluster.peerNodes(needs.peers, facts) : NO_PEERS,
   });
   return { ok: true, facts, needs, ctx };
 }

@@ -32,7 +32,7 @@ export function explainRoutes(app: FastifyInstance, deps: AppDeps): void {
     const query = (req.query ?? {}) as Record<string, string | undefined>;
     const annotations: Record<string, string> = {};
     for (const [param, value] of Object.entries(query)) {
-      const key = QUERY_TO_ANNOTATION[param];
+      const key = Object.hasOwn(QUERY_TO_ANNOTATION, param) ? QUERY_TO_ANNOTATION[param] : undefined;
       if (key !== undefined && value !== undefined) annotations[key] = value;
       else if (param !== 'nodes' && param !== 'namespace' && param !== 'name') {
         throw new BerthError(

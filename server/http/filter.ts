@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { filterJson, type FilterResult } from '../../lib/extender/wire.ts';
 import { filterNodes, rejectAll } from '../../lib/extender/filter.ts';
 import { hasNeeds } from '../../lib/extender/needs.ts';
@@ -21,14 +21,16 @@ function refuseUntilSynced(deps: AppDeps): void {
     throw new BerthError('BERTH_ERR_NOT_READY', 'no node report received since start');
 }
 
+const DEBUG_DETAILS = 200;
+
 export function filterRoute(app: FastifyInstance, deps: AppDeps, memo: ScoreMemo): void {
   const { metrics } = deps;
   app.post(`${deps.config.prefix}/filter`, { config: { verb: 'filter' } }, (req, reply) => {
     // Serialised here (lib/extender/wire.ts filterJson): the same bytes JSON.stringify would write, faster.
-    return reply.type('application/json').send(filterJson(answer(req.body)));
+    return reply.type('application/json').send(filterJson(answer(req.body, req.log)));
   });
 
-  function answer(body: unknown): FilterResult {
+  function answer(body: unknown, log: FastifyBaseLogger): FilterResult {
     const args = extenderArgs(deps, body);
     metrics.nodesPerCall.observe({ verb: 'filter' }, args.names.length);
     const prepared = prepare(deps, args);
@@ -45,6 +47,12 @@ export function filterRoute(app: FastifyInstance, deps: AppDeps, memo: ScoreMemo
     deps.cluster.attempt?.(facts);
     const outcome = filterNodes(args, ctx);
     for (const [reason, n] of outcome.rejected) metrics.rejections.inc({ reason }, n);
+    // The answer's reasons are shared texts; each node's own figures go to the debug log (first 200).
+    if (outcome.rejected.size > 0 && (log.level === 'debug' || log.level === 'trace'))
+      log.debug(
+        { pod: `${facts.namespace}/${facts.name}`, nodes: outcome.details(DEBUG_DETAILS) },
+        'filter rejections',
+      );
     const key = { podUid: facts.uid, storeVersion: deps.store.version, nowMs: ctx.nowMs };
     memo.remember(key, outcome.passed, outcome.scores);
     deps.cluster.filtered?.(facts, needs, outcome.passed);

@@ -2,7 +2,7 @@
  * Standalone report ingestion. A body is one report or `{"items": [...]}`; every report is validated before any is
  * applied, so a bad batch changes nothing. In a cluster this path is off unless callers are authenticated.
  */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { createHash } from 'node:crypto';
 import { describeProblems, isRecord, type FieldProblem } from '../../lib/core/check.ts';
 import { BerthError } from '../../lib/core/errors.ts';
@@ -10,7 +10,13 @@ import { parseReport, type NodeReport } from '../../lib/core/report.ts';
 import type { AppDeps } from './deps.ts';
 
 const MAX_BATCH = 5000;
-const REPORT_BODY_LIMIT = 8 * 2 ** 20;
+/** Problems named in a 400; validation stops once this many are found, so a bad batch costs no more than that. */
+const MAX_PROBLEMS = 20;
+/**
+ * One report with the most peers (4096, each named with up to 253 characters) is about 1.3 MiB; agents push one
+ * report at a time, and batches of small reports are for tools. Not --body-limit, which is sized for the verbs.
+ */
+export const REPORT_BODY_LIMIT = 2 * 2 ** 20;
 
 function readReports(body: unknown): NodeReport[] {
   const batch = isRecord(body) && 'items' in body;
@@ -20,19 +26,42 @@ function readReports(body: unknown): NodeReport[] {
     throw new BerthError('BERTH_ERR_BAD_REPORT', `items: must have at most ${MAX_BATCH} reports, got ${list.length}`);
   const problems: FieldProblem[] = [];
   const reports: NodeReport[] = [];
-  list.forEach((item, i) => {
-    const parsed = parseReport(item, batch ? `items[${i}]` : '');
+  for (let i = 0; i < list.length && problems.length < MAX_PROBLEMS; i++) {
+    const parsed = parseReport(list[i], batch ? `items[${i}]` : '');
     if (parsed.ok) reports.push(parsed.value);
     else problems.push(...parsed.problems);
-  });
-  if (problems.length > 0) throw new BerthError('BERTH_ERR_BAD_REPORT', describeProblems(problems.slice(0, 20)));
+  }
+  if (problems.length > 0)
+    throw new BerthError('BERTH_ERR_BAD_REPORT', describeProblems(problems.slice(0, MAX_PROBLEMS)));
   return reports;
+}
+
+/**
+ * What can be refused before the body is read is refused then: push turned off, or a caller with no credentials
+ * where pushes are authenticated (the authenticator answers for a request without any). The connection is closed
+ * after the answer so that the unread body is never received.
+ */
+async function refuseBeforeReading(deps: AppDeps, req: FastifyRequest, reply: FastifyReply): Promise<void> {
+  let refusal: BerthError | null = null;
+  if (!deps.config.reportsPush) refusal = new BerthError('BERTH_ERR_REPORTS_DISABLED', '');
+  else if (deps.authenticateReport !== null && req.headers.authorization === undefined) {
+    const auth = await deps.authenticateReport(undefined, '');
+    if (!auth.ok)
+      refusal = new BerthError(auth.status === 401 ? 'BERTH_ERR_UNAUTHENTICATED' : 'BERTH_ERR_FORBIDDEN', auth.reason);
+  }
+  if (refusal === null) return;
+  void reply.header('connection', 'close');
+  throw refusal;
 }
 
 export function reportRoutes(app: FastifyInstance, deps: AppDeps): void {
   const { metrics, store } = deps;
-  app.post('/v1/reports', { config: { verb: 'report' }, bodyLimit: REPORT_BODY_LIMIT }, async (req, reply) => {
-    if (!deps.config.reportsPush) throw new BerthError('BERTH_ERR_REPORTS_DISABLED', '');
+  const options = {
+    config: { verb: 'report', bodyLimitSource: 'the fixed limit of POST /v1/reports' },
+    bodyLimit: REPORT_BODY_LIMIT,
+    onRequest: (req: FastifyRequest, reply: FastifyReply) => refuseBeforeReading(deps, req, reply),
+  };
+  app.post('/v1/reports', options, async (req, reply) => {
     let reports: NodeReport[];
     try {
       reports = readReports(req.body);

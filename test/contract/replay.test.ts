@@ -147,12 +147,12 @@ t.test('the same requests with berth needs: answers kube-scheduler accepts, in t
     t.same(survivors.sort(), ['node-b', 'node-c'], `${file}: only nodes with 200Gi free and 5G headroom`);
     t.same(
       answer['FailedAndUnresolvableNodes'],
-      { 'node-a': 'needs 200Gi NVMe, 50Gi free in pool nvme0' },
+      { 'node-a': 'needs 200Gi NVMe; most free on a candidate: 50Gi in one pool' },
       `${file}: capacity is unresolvable`,
     );
     t.same(
       answer['FailedNodes'],
-      { 'node-d': 'needs 5Gbit/s bandwidth, 1Gbit/s headroom on eth0' },
+      { 'node-d': 'needs 5Gbit/s bandwidth; most headroom on a candidate: 1Gbit/s' },
       `${file}: bandwidth may be resolvable`,
     );
   }

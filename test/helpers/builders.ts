@@ -16,7 +16,7 @@ import { NO_NEEDS, type Needs } from '../../lib/extender/needs.ts';
 import { requestContext } from '../../lib/extender/request.ts';
 import type { Policy, RequestContext } from '../../lib/extender/verdict.ts';
 import { standaloneCluster, type ClusterView } from '../../lib/extender/ports.ts';
-import { buildApp } from '../../server/http/app.ts';
+import { buildApp, type BuildOptions } from '../../server/http/app.ts';
 import type { AppDeps } from '../../server/http/deps.ts';
 import { createExtenderMetrics } from '../../server/http/metrics.ts';
 import { nodeRows } from '../../server/extender/node-rows.ts';
@@ -122,6 +122,8 @@ export function testApp(
     cluster?: ClusterView;
     reports?: readonly NodeReport[];
     authenticateReport?: AppDeps['authenticateReport'];
+    /** fastify's logger options (default: none). */
+    logger?: BuildOptions['logger'];
   } = {},
 ): TestApp {
   const clock = new TestClock();
@@ -143,7 +145,7 @@ export function testApp(
     authenticateReport: opts.authenticateReport ?? null,
     shuttingDown: () => shuttingDown,
   };
-  const app = buildApp(deps);
+  const app = buildApp(deps, opts.logger === undefined ? {} : { logger: opts.logger });
   void app.addHook('onClose', async () => {
     shuttingDown = true;
   });

@@ -129,9 +129,10 @@ else {
     const refusal = await unscheduled(core, 'too-big', 'Unschedulable');
     t.match(
       refusal,
-      /needs 900Gi NVMe, 500Gi free.*no report from berth agent/,
-      `no node has 900Gi free, and berth's reasons reach the pod: ${refusal}`,
+      /2 needs 900Gi NVMe; most free on a candidate: 500Gi in one pool/,
+      `no node has 900Gi free, and berth's reason reaches the pod, once for both nodes: ${refusal}`,
     );
+    t.match(refusal, /1 no report from berth agent/, '... with the node that has no report');
 
     await berth.close();
     await core.createNamespacedPod({ namespace: 'default', body: berthPod('while-down', { nvme: '1Gi' }) });

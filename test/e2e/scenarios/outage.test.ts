@@ -117,7 +117,7 @@ t.test('berth down with ignorable: true: opted-in pods are placed without berth'
   await pods.create(scenarioPod('huge-while-up', { marker, annotations: nvme(900) }));
   const refused = await pods.refused('huge-while-up', 'Unschedulable');
   t.ok(
-    refused.events.at(-1)?.includes('needs 900Gi NVMe, 800Gi free in pool nvme0'),
+    refused.events.at(-1)?.includes('needs 900Gi NVMe; most free on a candidate: 800Gi in one pool'),
     "with berth up the 900Gi pod is refused with berth's reason",
   );
 

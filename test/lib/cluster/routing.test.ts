@@ -57,8 +57,9 @@ const classes = new Map<string, ClassFacts>([
 ]);
 const match = { classes: ['local-nvme'], provisioners: ['topolvm.io'] };
 
-t.test('the need annotations are exactly the ones berth reads', async (t) => {
-  t.same([...NEED_ANNOTATIONS].sort(), Object.values(ANNOTATIONS).sort());
+t.test('the need annotations are exactly the ones berth reads, but berth.io/co-location', async (t) => {
+  const needs = Object.values(ANNOTATIONS).filter((a) => a !== ANNOTATIONS.coLocation);
+  t.same([...NEED_ANNOTATIONS].sort(), needs.sort());
 });
 
 t.test('which pods are routed to berth', async (t) => {
@@ -73,7 +74,7 @@ t.test('which pods are routed to berth', async (t) => {
   ]);
   const cases: { name: string; pod: PodSpec; route: boolean; reason: RegExp; lookUp: string[] }[] = [
     { name: 'a plain pod', pod: {}, route: false, reason: /no berth\.io need annotation/, lookUp: [] },
-    ...Object.values(ANNOTATIONS).map((a) => ({
+    ...NEED_ANNOTATIONS.map((a) => ({
       name: `only ${a}`,
       pod: { annotations: { [a]: 'x' } },
       route: true,
@@ -85,6 +86,13 @@ t.test('which pods are routed to berth', async (t) => {
       pod: { annotations: { [ANNOTATIONS.nvmeCapacity]: 'lots' } },
       route: true,
       reason: /carries berth\.io\/nvme-capacity/,
+      lookUp: [],
+    },
+    {
+      name: 'berth.io/co-location alone is no need (it only qualifies how needs are met)',
+      pod: { annotations: { [ANNOTATIONS.coLocation]: 'allow' } },
+      route: false,
+      reason: /no berth\.io need/,
       lookUp: [],
     },
     {

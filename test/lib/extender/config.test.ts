@@ -12,14 +12,23 @@ t.test('defaults', async (t) => {
   t.equal(c.policy.reportTtlMs, 180_000);
   t.equal(c.policy.stalePolicy, 'reject');
   t.equal(c.policy.strategy, 'spread');
-  t.equal(c.bodyLimitBytes, 2 * 2 ** 20);
+  t.equal(c.maxNodes, 5000, "Kubernetes' node limit");
+  t.equal(c.bodyLimitBytes, 512 * 2 ** 10 + 5000 * 67, 'a pod and 5000 names of up to 64 characters');
+  t.same(
+    [c.maxJsonDepth, c.requestTimeoutMs, c.handshakeTimeoutMs, c.keepAliveTimeoutMs, c.maxConnections],
+    [64, 10_000, 10_000, 120_000, 1024],
+  );
   t.equal(c.tls, null);
   t.ok(Object.isFrozen(c) && Object.isFrozen(c.policy) && Object.isFrozen(c.policy.weights), 'frozen all the way down');
 });
 
 t.test('derived values', async (t) => {
   const full = parseExtenderConfig({ 'accept-full-nodes': true });
-  t.ok(full.ok && full.value.bodyLimitBytes === 64 * 2 ** 20, 'full nodes raise the body limit');
+  t.ok(full.ok && full.value.bodyLimitBytes === 512 * 2 ** 10 + 5000 * 13 * 2 ** 10, 'full nodes: about 64Mi');
+  const large = parseExtenderConfig({ 'max-nodes': '15000' });
+  t.ok(large.ok && large.value.bodyLimitBytes === 512 * 2 ** 10 + 15000 * 67, 'the body limit follows --max-nodes');
+  const set = parseExtenderConfig({ 'max-nodes': '15000', 'body-limit': '4Mi' });
+  t.ok(set.ok && set.value.bodyLimitBytes === 4 * 2 ** 20, 'an explicit --body-limit wins');
   const prefix = parseExtenderConfig({ prefix: '/berth/' });
   t.ok(prefix.ok && prefix.value.prefix === '/berth', 'trailing slash trimmed as kube-scheduler trims urlPrefix');
   const mtls = parseExtenderConfig({ listen: '0.0.0.0:8443', 'tls-cert': 'c', 'tls-key': 'k', 'tls-client-ca': 'ca' });
@@ -42,6 +51,11 @@ t.test('invalid values are rejected with the flag named, all at once', async (t)
     ],
     [{ 'body-limit': 'huge' }, /--body-limit: must be a quantity/],
     [{ 'max-nodes': '1.5' }, /--max-nodes: must be an integer/],
+    [{ 'max-json-depth': '8' }, /--max-json-depth: must be an integer from 16 to 10000/],
+    [{ 'request-timeout': '0s' }, /--request-timeout: must be a duration of at least 1000ms/],
+    [{ 'handshake-timeout': 'never' }, /--handshake-timeout: must be a duration/],
+    [{ 'keep-alive-timeout': '5' }, /--keep-alive-timeout: must be a duration/],
+    [{ 'max-connections': '0' }, /--max-connections: must be an integer from 1/],
     [{ prefix: 'scheduler' }, /--prefix: must be a URL path/],
     [{ 'log-level': 'loud' }, /--log-level: must be one of/],
   ];

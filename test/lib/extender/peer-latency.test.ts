@@ -12,7 +12,7 @@ t.test("a peer's own measurement wins; the candidate's fills in; unmeasured pair
   const lat = new PeerLatency(store.table, store.rtts, store.peerLanes, ['p', 'p', 'ghost']);
   const [p, again, ghost] = lat.refs;
   t.equal(again?.lane, p?.lane, 'the same peer node shares one lane');
-  t.equal(ghost?.lane, -1, 'a peer node berth has no report of has no lane');
+  t.equal(ghost?.lane, -1, 'a peer node berth knows nothing about has no lane');
   const at = (n: string): number | undefined => (p === undefined ? undefined : lat.measured(p, store.table.slot(n)));
   t.equal(at('c1'), 100, "p's own figure, not c1's 900");
   t.equal(at('c2'), 300, "c2's figure when p did not measure it");

@@ -105,10 +105,20 @@ t.test('needs from claims, reservations for claims being provisioned, peers from
   t.equal(explanation?.needs.nvme, '100Gi in 1 volume(s)', "the pod's unbound local-NVMe claim");
   t.same(explanation?.peerNodes, ['b'], 'its peer, by controller');
   t.same(
-    explanation?.nodes.map((n) => [n.node, n.code, n.reason]),
+    explanation?.nodes.map((n) => [n.node, n.code, n.reason, n.detail]),
     [
-      ['a', 'peer_latency', 'needs ≤ 1ms to peers, 3ms to b'],
-      ['b', 'nvme_capacity', 'needs 100Gi NVMe, 50Gi free in pool nvme0 (200Gi reserved for pods in flight)'],
+      [
+        'a',
+        'peer_latency',
+        'needs ≤ 1ms to peers; nearest candidate: 3ms to its furthest peer',
+        '3ms to b (limit 1ms)',
+      ],
+      [
+        'b',
+        'nvme_capacity',
+        'needs 100Gi NVMe; most free on a candidate: 50Gi in one pool',
+        '50Gi free in pool nvme0 (200Gi reserved for pods in flight)',
+      ],
     ],
     'latency to the peer, and NVMe held for the claim in flight',
   );

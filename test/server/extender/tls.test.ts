@@ -1,6 +1,7 @@
 import t from 'tap';
 import { copyFileSync, readFileSync } from 'node:fs';
 import { request } from 'node:https';
+import { connect } from 'node:net';
 import { TLSSocket } from 'node:tls';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startExtender } from '../../../server/extender/run.ts';
@@ -89,4 +90,42 @@ t.test('a non-loopback listener without mTLS is refused at start', async (t) => 
     () => config({ listen: '0.0.0.0:8888' }),
     /not a loopback address: scheduling verbs are served off loopback only with mTLS/,
   );
+});
+
+/** Resolves with what the server sent on a plain TCP connection that never sends a byte, once it closes. */
+function silentTcp(url: string): Promise<string> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve) => {
+    const socket = connect(Number(port), hostname);
+    let said = '';
+    socket.on('data', (d: Buffer) => {
+      said += d.toString('latin1');
+    });
+    socket.on('error', () => undefined);
+    socket.on('close', () => {
+      resolve(said);
+    });
+  });
+}
+
+t.test('a connection that never starts TLS is closed after --handshake-timeout', async (t) => {
+  const certs = makeCerts(t.testdir({ ours: {} }) + '/ours');
+  const cfg = config({
+    listen: '127.0.0.1:0',
+    'tls-cert': certs.serverCert,
+    'tls-key': certs.serverKey,
+    'tls-client-ca': certs.caCert,
+    'shutdown-delay': '0s',
+    'handshake-timeout': '1s',
+    // Far beyond this test's own timeout: only the handshake timeout can close the connection in time.
+    'request-timeout': '10m',
+    'keep-alive-timeout': '10m',
+  });
+  t.setTimeout(60_000);
+  const running = await startExtender(cfg, { logger: false });
+  t.teardown(() => running.close());
+  t.equal(await silentTcp(running.url), '', 'closed without a byte sent');
+  const ca = readFileSync(certs.caCert);
+  const ok = await call(running.url, { ca, cert: readFileSync(certs.clientCert), key: readFileSync(certs.clientKey) });
+  t.equal(ok.status, 200, 'a client that completes its handshake is served as before');
 });

@@ -49,6 +49,7 @@ t.test('explain shows the per-node breakdown behind filter and prioritize', asyn
       terms: { capacity: number | null };
       list: string | null;
       reason: string | null;
+      detail: string | null;
     }[];
   }>();
   t.same(e.pod, { namespace: 'db', name: 'pg-0' });
@@ -59,7 +60,8 @@ t.test('explain shows the per-node breakdown behind filter and prioritize', asyn
     node: 'b',
     passed: false,
     list: 'FailedAndUnresolvableNodes',
-    reason: 'needs 200Gi NVMe, 100Gi free in pool nvme0',
+    reason: 'needs 200Gi NVMe; most free on a candidate: 100Gi in one pool',
+    detail: '100Gi free in pool nvme0',
   });
   const p = await app.inject({ method: 'POST', url: '/scheduler/prioritize', payload: { ...body, NodeNames: ['a'] } });
   t.equal(p.json<{ Score: number }[]>()[0]?.Score, a?.score, "explain's score is the score prioritize returns");

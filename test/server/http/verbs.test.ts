@@ -25,9 +25,9 @@ t.test('filter in node-names mode', async (t) => {
   t.same(body, {
     NodeNames: ['roomy'],
     Nodes: null,
-    FailedNodes: { slow: 'needs 10Gbit/s bandwidth, 1Gbit/s headroom on eth0' },
+    FailedNodes: { slow: 'needs 10Gbit/s bandwidth; most headroom on a candidate: 1Gbit/s' },
     FailedAndUnresolvableNodes: {
-      tight: 'needs 200Gi NVMe, 120Gi free in pool nvme0',
+      tight: 'needs 200Gi NVMe; most free on a candidate: 120Gi in one pool',
       ghost: 'no report from berth agent',
     },
     Error: '',
@@ -176,3 +176,20 @@ t.test(
     t.equal(changed.find((h) => h.Host === 'roomy')?.Score, 0, 'the new report is used, not the remembered score');
   },
 );
+
+t.test("at debug level, filter logs each rejected node's own figures (the answer carries shared texts)", async (t) => {
+  const lines: string[] = [];
+  const stream = { write: (line: string) => lines.push(line) };
+  const { app, store, clock } = testApp({ config: { 'log-level': 'debug' }, logger: { level: 'debug', stream } });
+  store.ingest(report('tight', { pools: [['nvme0', 120, 1000]] }), clock.now());
+  const res = await app.inject({
+    method: 'POST',
+    url: '/scheduler/filter',
+    payload: { Pod: pod({ [ANNOTATIONS.nvmeCapacity]: '200Gi' }), Nodes: null, NodeNames: ['tight', 'ghost'] },
+  });
+  t.equal(res.statusCode, 200);
+  const entry = lines
+    .map((l) => JSON.parse(l) as { msg: string; nodes?: Record<string, string> })
+    .find((l) => l.msg === 'filter rejections');
+  t.same(entry?.nodes, { tight: '120Gi free in pool nvme0', ghost: 'no report from berth agent' });
+});
