@@ -4,7 +4,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { AGENT_OPTIONS } from '../lib/agent/options.ts';
 import { optionsMarkdown } from '../lib/core/options-text.ts';
-import { OPTIONS } from '../lib/extender/config.ts';
+import { OPTIONS } from '../lib/extender/options.ts';
 
 export const FLAG_TABLES = [
   { command: 'extender', file: 'README.md', marker: 'extender-flags', table: OPTIONS },

@@ -4,7 +4,7 @@
 import t from 'tap';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { OPTIONS } from '../lib/extender/config.ts';
+import { OPTIONS } from '../lib/extender/options.ts';
 import { optionsMarkdown } from '../lib/core/options-text.ts';
 import { FLAG_TABLES } from '../scripts/flags-table.ts';
 import { ERRORS } from '../lib/core/errors.ts';

@@ -1,5 +1,5 @@
 /**
- * Command-line options, one table per command (lib/extender/config.ts OPTIONS, lib/agent/options.ts AGENT_OPTIONS).
+ * Command-line options, one table per command (lib/extender/options.ts OPTIONS, lib/agent/options.ts AGENT_OPTIONS).
  * An entry's type, default and help feed the parser (server/common/options.ts), --help and the docs tables
  * (optionsHelp, optionsMarkdown: README.md and docs/agent.md are checked against them); its rule validates the text.
  * OptionReader checks every given value once, whether the configuration then uses it or not, records every problem

@@ -7,7 +7,8 @@
 import { describeProblems } from '../../lib/core/check.ts';
 import type { OptionTable, RawFlags } from '../../lib/core/options.ts';
 import { optionsHelp } from '../../lib/core/options-text.ts';
-import { OPTIONS, parseExtenderConfig, type ExtenderConfig, type RawOptions } from '../../lib/extender/config.ts';
+import { parseExtenderConfig, type ExtenderConfig } from '../../lib/extender/config.ts';
+import { OPTIONS, type RawOptions } from '../../lib/extender/options.ts';
 import type { Policy } from '../../lib/extender/verdict.ts';
 import { errorText, loadClientNode, loadKubeConfig, type KubeConfig } from '../common/client-node.ts';
 import { parseFlags } from '../common/options.ts';

@@ -2,7 +2,8 @@
  * Shared builders for tests and benchmarks: reports, pods, configs and an app wired to a movable clock.
  * Build fixtures here, never by copying scaffolding between test files.
  */
-import { parseExtenderConfig, type ExtenderConfig, type RawOptions } from '../../lib/extender/config.ts';
+import { parseExtenderConfig, type ExtenderConfig } from '../../lib/extender/config.ts';
+import { type RawOptions } from '../../lib/extender/options.ts';
 import { describeProblems } from '../../lib/core/check.ts';
 import {
   REPORT_API_VERSION,

@@ -6,7 +6,8 @@
  *  - two real node agents publishing to the standalone extender and probing each other's UDP echo.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { parseExtenderConfig, type RawOptions } from '../../../lib/extender/config.ts';
+import { parseExtenderConfig } from '../../../lib/extender/config.ts';
+import { type RawOptions } from '../../../lib/extender/options.ts';
 import { realDeps } from '../../../server/agent/deps.ts';
 import { createLogger } from '../../../server/common/log.ts';
 import { startAgent, type RunningAgent } from '../../../server/agent/start.ts';

@@ -2,7 +2,7 @@ import t from 'tap';
 import { AGENT_OPTIONS } from '../../../lib/agent/options.ts';
 import { optionsHelp, optionsMarkdown } from '../../../lib/core/options-text.ts';
 import { OptionReader, rules, type OptionTable } from '../../../lib/core/options.ts';
-import { OPTIONS } from '../../../lib/extender/config.ts';
+import { OPTIONS } from '../../../lib/extender/options.ts';
 
 const TABLE = {
   wait: { type: 'string', default: '10s', help: 'how long', rule: rules.duration(1000, 60_000) },

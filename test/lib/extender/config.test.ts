@@ -1,6 +1,7 @@
 import t from 'tap';
 import { describeProblems } from '../../../lib/core/check.ts';
-import { OPTIONS, parseExtenderConfig, type RawOptions } from '../../../lib/extender/config.ts';
+import { parseExtenderConfig } from '../../../lib/extender/config.ts';
+import { OPTIONS, type RawOptions } from '../../../lib/extender/options.ts';
 
 t.test('defaults', async (t) => {
   const r = parseExtenderConfig({});
