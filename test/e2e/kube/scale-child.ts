@@ -116,6 +116,8 @@ export class BerthChild {
       `127.0.0.1:${port}`,
       '--report-ttl',
       '24h',
+      '--report-retention',
+      '24h',
       '--shutdown-delay',
       '0s',
       '--nvme-storage-classes',
