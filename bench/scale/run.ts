@@ -7,13 +7,16 @@
  * names (replay-server.ts); the table says which rows those are.
  *
  *   node bench/scale/run.ts [--nodes 5000] [--sizes 5000,20000,50000] [--replay 150000] [--relists 10]
- *                           [--keep-recording DIR]
+ *                           [--keep-recording DIR] [--recording DIR]
+ *
+ * --recording DIR replays a recording kept by an earlier run (--keep-recording) and measures only the replay size:
+ * no control plane, no loading (for comparing changes quickly; the table then has that one row).
  *
  * Prints a table and writes bench/results/scale.md and scale.json. Not part of CI (test/e2e/kube/scale.test.ts
  * is the reduced run that is).
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -37,6 +40,8 @@ const replay = Number(arg('replay', '150000'));
 const relists = Number(arg('relists', '10'));
 /** Keep the recording of the real API server's collections here (for replay-server.ts), instead of a temp dir. */
 const keep = arg('keep-recording', '');
+/** Replay this kept recording only. */
+const reuse = arg('recording', '');
 const log = (m: string): void => {
   process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${m}\n`);
 };
@@ -49,6 +54,37 @@ let loadRate = 0;
 const recording = keep === '' ? mkdtempSync(join(tmpdir(), 'berth-scale-')) : keep;
 mkdirSync(recording, { recursive: true });
 try {
+  if (reuse !== '') {
+    const recorded = (JSON.parse(readFileSync(join(reuse, 'counts.json'), 'utf8')) as { pods: number }).pods;
+    results.push(await measureReplay(reuse, recorded));
+  } else await loadAndMeasure();
+} finally {
+  for (const f of teardowns.reverse()) await f();
+  if (keep === '' && reuse === '') rmSync(recording, { recursive: true, force: true });
+}
+
+/** The replay server over a recording of `recorded` pods, copied to reach --replay pods, measured. */
+async function measureReplay(dir: string, recorded: number): Promise<RunResult> {
+  const copies = Math.ceil(replay / recorded);
+  const server = spawn(process.execPath, [join(import.meta.dirname, 'replay-server.ts'), dir, String(copies)], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  teardowns.push(() => server.kill());
+  const first = await createInterface({ input: server.stdout })[Symbol.asyncIterator]().next();
+  const info = JSON.parse(String(first.value)) as { kubeconfig: string; pods: number };
+  log(`replay server: ${info.pods} pods (${copies} copies of the ${recorded} recorded)`);
+  return measureRun({
+    kubeconfig: info.kubeconfig,
+    pods: info.pods,
+    nodes,
+    source: `replay (${copies}× recorded)`,
+    relists,
+    force: () => server.stdin.write('gone\n'),
+  });
+}
+
+/** A real kube-apiserver loaded size by size and measured at each, then the replay of what it held. */
+async function loadAndMeasure(): Promise<void> {
   const cp = await startControlPlane({ teardown: (f) => teardowns.push(f), passing: () => true });
   const admin = cp.kubeConfig();
   await applyManifests(admin, ['namespaces.yaml', 'crd/nodereports.yaml']);
@@ -80,28 +116,8 @@ try {
     await recordCluster(admin, recording);
     w.close();
     await cp.stop();
-    const copies = Math.ceil(replay / loaded);
-    const server = spawn(process.execPath, [join(import.meta.dirname, 'replay-server.ts'), recording, String(copies)], {
-      stdio: ['pipe', 'pipe', 'inherit'],
-    });
-    teardowns.push(() => server.kill());
-    const first = await createInterface({ input: server.stdout })[Symbol.asyncIterator]().next();
-    const info = JSON.parse(String(first.value)) as { kubeconfig: string; pods: number };
-    log(`replay server: ${info.pods} pods (${copies} copies of the ${loaded} recorded)`);
-    results.push(
-      await measureRun({
-        kubeconfig: info.kubeconfig,
-        pods: info.pods,
-        nodes,
-        source: `replay (${copies}× recorded)`,
-        relists,
-        force: () => server.stdin.write('gone\n'),
-      }),
-    );
+    results.push(await measureReplay(recording, loaded));
   }
-} finally {
-  for (const f of teardowns.reverse()) await f();
-  if (keep === '') rmSync(recording, { recursive: true, force: true });
 }
 
 const machine = `${String(cpus().length)} × ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}, kube-apiserver ${kubernetesVersion()}; berth run with ${shippedNodeFlags().join(' ') || 'no node flags'} as the Deployment sets`;
@@ -114,6 +130,7 @@ const md = formatReport({
   loadRate,
 });
 process.stdout.write(`${md}\n`);
+if (reuse !== '') process.exit(0); // a comparison run: the committed results stay those of a full run
 const out = join(import.meta.dirname, '..', 'results');
 mkdirSync(out, { recursive: true });
 writeFileSync(join(out, 'scale.md'), `${md}\n`);
