@@ -152,6 +152,12 @@ else {
     t.equal(config.reportsPush, true, '... with push on');
     t.equal(config.policy.reportTtlMs, 120_000, 'extra flags reach berth');
     t.equal(config.logLevel, 'debug', 'log level');
+    const env = (containersOf(deployment)[0]?.['env'] ?? []) as { name: string; value?: string }[];
+    t.equal(
+      env.find((e) => e.name === 'NODE_OPTIONS')?.value,
+      '--max-semi-space-size=4 --max-old-space-size=768',
+      "Node's flags for the extender",
+    );
     t.ok(find(full, 'ClusterRole', 'berth-extender-push-auth'), 'the TokenReview grant comes with push authentication');
 
     const ds = find(full, 'DaemonSet', 'berth-agent');

@@ -8,6 +8,7 @@ export const FULL_VALUES = {
     nvmeProvisioners: ['topolvm.io'],
     pushAuth: true,
     extraArgs: ['--report-ttl=120s'],
+    nodeOptions: '--max-semi-space-size=4 --max-old-space-size=768',
   },
   tls: { certManager: { enabled: true } },
   scheduler: {
