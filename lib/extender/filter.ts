@@ -13,6 +13,8 @@ export interface FilterOutcome {
   /** Names of the passing nodes and their scores, in the answer's order (prioritize may reuse them). */
   readonly passed: readonly string[];
   readonly scores: readonly number[];
+  /** The passing nodes' slots in the report store's table, in the same order. */
+  readonly passedSlots: Int32Array;
   /** How many nodes each reason rejected, for metrics. */
   readonly rejected: ReadonlyMap<ReasonCode, number>;
   /**
@@ -26,6 +28,7 @@ const NO_DETAILS = (): Record<string, string> => ({});
 
 const NOTHING_REJECTED: ReadonlyMap<ReasonCode, number> = new Map();
 const NO_SCORES: readonly number[] = Object.freeze([]);
+const NO_SLOTS = new Int32Array(0);
 
 /** A pod whose needs could not be read fails on every node with the same reason, so the event shows it. */
 export function rejectAll(args: ExtenderArgs, reason: string): FilterOutcome {
@@ -35,6 +38,7 @@ export function rejectAll(args: ExtenderArgs, reason: string): FilterOutcome {
     result: filterResult(args, [], {}, unresolvable),
     passed: [],
     scores: NO_SCORES,
+    passedSlots: NO_SLOTS,
     rejected: new Map([['invalid_needs', args.names.length]]),
     details: NO_DETAILS,
   };
@@ -47,6 +51,7 @@ export function filterNodes(args: ExtenderArgs, ctx: RequestContext): FilterOutc
       result: passedAll(args),
       passed: names,
       scores: NO_SCORES,
+      passedSlots: NO_SLOTS,
       rejected: NOTHING_REJECTED,
       details: NO_DETAILS,
     };
@@ -57,6 +62,7 @@ export function filterNodes(args: ExtenderArgs, ctx: RequestContext): FilterOutc
   const passed: number[] = [];
   const passedNames: string[] = [];
   const scores: number[] = [];
+  const passedSlots = new Int32Array(n);
   const failed: Record<string, string> = {};
   const unresolvable: Record<string, string> = {};
   const rejected = new Map<ReasonCode, number>();
@@ -64,6 +70,7 @@ export function filterNodes(args: ExtenderArgs, ctx: RequestContext): FilterOutc
   for (let i = 0; i < n; i++) {
     const name = names[i] ?? '';
     if (v.code[i] === PASSED) {
+      passedSlots[passed.length] = slots[i] ?? -1;
       passed.push(i);
       passedNames.push(name);
       scores.push(Math.max(0, v.score[i] ?? 0));
@@ -75,7 +82,9 @@ export function filterNodes(args: ExtenderArgs, ctx: RequestContext): FilterOutc
     rejected.set(rejection.code, (rejected.get(rejection.code) ?? 0) + 1);
   }
   const result =
-    passed.length === n ? passedAll(args, failed, unresolvable) : filterResult(args, passed, failed, unresolvable);
+    passed.length === n
+      ? passedAll(args, failed, unresolvable)
+      : filterResult(args, passed, failed, unresolvable, passedNames);
   const details = (limit: number): Record<string, string> => {
     const out: Record<string, string> = {};
     for (let i = 0, kept = 0; i < n && kept < limit; i++) {
@@ -86,5 +95,12 @@ export function filterNodes(args: ExtenderArgs, ctx: RequestContext): FilterOutc
     }
     return out;
   };
-  return { result, passed: passedNames, scores, rejected, details };
+  return {
+    result,
+    passed: passedNames,
+    scores,
+    passedSlots: passedSlots.subarray(0, passed.length),
+    rejected,
+    details,
+  };
 }

@@ -19,21 +19,27 @@ export class ScoreMemo {
   #key: MemoKey | null = null;
   #names: readonly string[] = [];
   #scores: readonly number[] = [];
+  #slots: Int32Array = new Int32Array(0);
 
-  remember(key: MemoKey, names: readonly string[], scores: readonly number[]): void {
+  /**
+   * `slots`: the names' slots in the report store's table, valid while its version is the key's (a slot changes
+   * hands only when a report comes or goes, which moves the version), so prioritize need not resolve the names.
+   */
+  remember(key: MemoKey, names: readonly string[], scores: readonly number[], slots: Int32Array): void {
     if (key.podUid === '') return;
     this.#key = key;
     this.#names = names;
     this.#scores = scores;
+    this.#slots = slots;
   }
 
-  /** The remembered scores for exactly these names, or null. */
-  recall(key: MemoKey, names: readonly string[]): readonly number[] | null {
+  /** The remembered scores and slots for exactly these names, or null. */
+  recall(key: MemoKey, names: readonly string[]): { scores: readonly number[]; slots: Int32Array } | null {
     const k = this.#key;
     if (k === null || k.podUid !== key.podUid || k.storeVersion !== key.storeVersion) return null;
     if (key.nowMs < k.nowMs || key.nowMs - k.nowMs > MAX_AGE_MS || names.length !== this.#names.length) return null;
     for (let i = 0; i < names.length; i++) if (names[i] !== this.#names[i]) return null;
     this.#key = null; // one prioritize per filter
-    return this.#scores;
+    return { scores: this.#scores, slots: this.#slots };
   }
 }

@@ -54,7 +54,7 @@ export function filterRoute(app: FastifyInstance, deps: AppDeps, memo: ScoreMemo
         'filter rejections',
       );
     const key = { podUid: facts.uid, storeVersion: deps.store.version, nowMs: ctx.nowMs };
-    memo.remember(key, outcome.passed, outcome.scores);
+    memo.remember(key, outcome.passed, outcome.scores, outcome.passedSlots);
     deps.cluster.filtered?.(facts, needs, outcome.passed);
     return outcome.result;
   }

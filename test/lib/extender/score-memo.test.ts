@@ -14,13 +14,13 @@ t.test('recall only for the same pod, store version, node list, within a second,
   ];
   for (const [name, k, names, hit] of cases) {
     const memo = new ScoreMemo();
-    memo.remember(key, ['a', 'b'], [3, 9]);
-    t.same(memo.recall(k, names), hit ? [3, 9] : null, name);
+    memo.remember(key, ['a', 'b'], [3, 9], Int32Array.of(4, 2));
+    t.same(memo.recall(k, names), hit ? { scores: [3, 9], slots: Int32Array.of(4, 2) } : null, name);
   }
   const memo = new ScoreMemo();
-  memo.remember(key, ['a'], [1]);
-  t.same(memo.recall(key, ['a']), [1]);
+  memo.remember(key, ['a'], [1], Int32Array.of(0));
+  t.same(memo.recall(key, ['a'])?.scores, [1]);
   t.equal(memo.recall(key, ['a']), null, 'used once');
-  memo.remember({ ...key, podUid: '' }, ['a'], [1]);
+  memo.remember({ ...key, podUid: '' }, ['a'], [1], Int32Array.of(0));
   t.equal(memo.recall({ ...key, podUid: '' }, ['a']), null, 'pods without a uid are never remembered');
 });
