@@ -6,9 +6,8 @@
  *   node scripts/render-bench-chart.ts [bench/results/scheduler.json] [docs/bench-scheduler.png]
  */
 import { readFile, writeFile } from 'node:fs/promises';
-import { Resvg } from '@resvg/resvg-js';
-import * as vega from 'vega';
-import { compile, type TopLevelSpec } from 'vega-lite';
+import type { TopLevelSpec } from 'vega-lite';
+import { CHART_CONFIG, specToPng } from './vega-png.ts';
 import {
   CONFIGS,
   median,
@@ -159,23 +158,9 @@ export async function renderBenchChart(run: RunResult): Promise<Buffer> {
       latencyPanel('Scheduling algorithm: filter + score, extender calls included', (c) => algorithmQuantiles(run, c)),
     ],
     resolve: { scale: { color: 'shared' }, legend: { color: 'shared' } },
-    config: {
-      font: 'DejaVu Sans',
-      view: { stroke: '#ddd' },
-      axis: { labelFontSize: 10, titleFontSize: 11, gridColor: '#eee' },
-      title: { fontSize: 12 },
-    },
+    config: { ...CHART_CONFIG, title: { fontSize: 12 } },
   } as unknown as TopLevelSpec;
-  const view = new vega.View(vega.parse(compile(spec).spec), { renderer: 'none' });
-  const svg = await view.toSVG();
-  view.finalize();
-  const png = new Resvg(svg, {
-    fitTo: { mode: 'zoom', value: 1.5 },
-    font: { loadSystemFonts: true, defaultFontFamily: 'DejaVu Sans' },
-  })
-    .render()
-    .asPng();
-  return Buffer.from(png);
+  return specToPng(spec);
 }
 
 if (import.meta.main) {

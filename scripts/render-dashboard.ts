@@ -9,9 +9,8 @@
  * a heatmap (cumulative buckets turned back into per-bucket counts, as Grafana does) for heatmaps.
  */
 import { readFile, writeFile } from 'node:fs/promises';
-import { Resvg } from '@resvg/resvg-js';
-import * as vega from 'vega';
-import { compile, type TopLevelSpec } from 'vega-lite';
+import type { TopLevelSpec } from 'vega-lite';
+import { CHART_CONFIG, specToPng } from './vega-png.ts';
 
 export interface DashboardData {
   generatedAt: string;
@@ -170,22 +169,9 @@ export async function renderDashboardPng(data: DashboardData, file: string): Pro
     spacing: 28,
     concat: dashboard.panels.map((p) => panelSpec(p, 340)),
     resolve: { scale: { color: 'independent', x: 'independent', y: 'independent' }, legend: { color: 'independent' } },
-    config: {
-      font: 'DejaVu Sans',
-      view: { stroke: '#ddd' },
-      axis: { labelFontSize: 10, titleFontSize: 11, gridColor: '#eee' },
-    },
+    config: { ...CHART_CONFIG, title: { fontSize: 12 } },
   } as unknown as TopLevelSpec;
-  const view = new vega.View(vega.parse(compile(spec).spec), { renderer: 'none' });
-  const svg = await view.toSVG();
-  view.finalize();
-  const png = new Resvg(svg, {
-    fitTo: { mode: 'zoom', value: 1.5 },
-    font: { loadSystemFonts: true, defaultFontFamily: 'DejaVu Sans' },
-  })
-    .render()
-    .asPng();
-  return Buffer.from(png);
+  return specToPng(spec);
 }
 
 if (import.meta.main) {
