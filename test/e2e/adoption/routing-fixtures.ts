@@ -13,6 +13,7 @@ import { MARKER } from '../../../lib/cluster/routing.ts';
 import { REPO } from '../../helpers/manifests/render.ts';
 import { model, waitFor, type ControlPlane } from '../harness/control-plane.ts';
 import { ManagedProcess } from '../harness/processes.ts';
+import { sumSamples } from '../scenarios/berth-process.ts';
 import { httpGet } from '../harness/wait.ts';
 
 const run = promisify(execFile);
@@ -147,27 +148,15 @@ export function berthProcess(o: {
   );
 }
 
-/** Samples of one metric (Prometheus text), summed over series whose labels include `labels`. */
-export function metricSum(text: string, name: string, labels: Readonly<Record<string, string>> = {}): number {
-  let total = 0;
-  for (const line of text.split('\n')) {
-    const m = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
-    if (m?.[1] !== name) continue;
-    const have = new Map([...(m[2] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((l) => [l[1], l[2]]));
-    if (Object.entries(labels).every(([k, v]) => have.get(k) === v)) total += Number(m[3]);
-  }
-  return total;
-}
-
 export async function berthCount(metricsPort: number, verb: string): Promise<number> {
   const res = await fetch(`http://127.0.0.1:${metricsPort}/metrics`);
-  return metricSum(await res.text(), 'berth_extender_request_duration_seconds_count', { verb, code: '200' });
+  return sumSamples(await res.text(), 'berth_extender_request_duration_seconds_count', { verb, code: '200' });
 }
 
 /** The API server's own count of calls to a webhook that failed and were let through (failurePolicy: Ignore). */
 export async function failOpenCount(cp: ControlPlane, webhook: string): Promise<number> {
   const res = await httpGet(`${cp.server}/metrics`, { ca: cp.pki.caPem, bearerToken: cp.token() });
-  return metricSum(res.body, 'apiserver_admission_webhook_fail_open_count', { name: webhook });
+  return sumSamples(res.body, 'apiserver_admission_webhook_fail_open_count', { name: webhook });
 }
 
 export function marked(pod: k8s.V1Pod | undefined): boolean {
