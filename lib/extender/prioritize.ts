@@ -8,10 +8,12 @@ import { hasNeeds } from './needs.ts';
 import type { RequestContext } from './verdict.ts';
 import type { ExtenderArgs, HostPriority } from './wire.ts';
 
+/** `known`: the scores filter computed for these names (score-memo.ts); `slots`: the names' slots, if resolved. */
 export function prioritizeNodes(
   args: ExtenderArgs,
   ctx: RequestContext,
   known: readonly number[] | null = null,
+  slots: Int32Array | null = null,
 ): HostPriority[] {
   if (!hasNeeds(ctx.needs)) return [];
   const names = args.names;
@@ -22,7 +24,7 @@ export function prioritizeNodes(
     return out;
   }
   const v = ctx.store.verdicts;
-  judgeSlots(ctx, ctx.store.resolve(names), n, v);
+  judgeSlots(ctx, slots ?? ctx.store.resolve(names), n, v);
   for (let i = 0; i < n; i++) {
     const score = v.code[i] === PASSED ? (v.score[i] ?? -1) : -1;
     out[i] = { Host: names[i] ?? '', Score: Math.max(0, score) };

@@ -148,8 +148,8 @@ const SCORE_LAST = Array.from({ length: 11 }, (_, s) => `${s}}`);
  * Prioritize's answer as the JSON kube-scheduler reads: `[{"Host":"a","Score":7},…]`, the same bytes
  * JSON.stringify writes for `hosts`, built by concatenating each node's cached prefix (node-table.ts hostPrefix)
  * with a per-score suffix. Concatenation builds a rope that is flattened once, when the answer is written: at
- * 5,000 hosts a quarter of the time of Array.join and an eighth of JSON.stringify's. `slots` are the hosts'
- * slots (-1: not in the table, prefix made on the spot).
+ * 5,000 hosts, building and encoding the answer took 0.56× the time of Array.join and 0.47× JSON.stringify's.
+ * `slots` are the hosts' slots (-1: not in the table, prefix made on the spot).
  */
 export function priorityJson(
   hosts: readonly HostPriority[],

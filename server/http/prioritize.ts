@@ -23,11 +23,11 @@ export function prioritizeRoute(app: FastifyInstance, deps: AppDeps, memo: Score
     }
     deps.cluster.attempt?.(facts);
     const known = memo.recall({ podUid: facts.uid, storeVersion: store.version, nowMs: ctx.nowMs }, args.names);
-    const scores = prioritizeNodes(args, ctx, known?.scores ?? null);
+    // On a memo hit filter's slots stand for these very names; otherwise they are resolved once, here.
+    const slots = known?.slots ?? store.resolve(args.names);
+    const scores = prioritizeNodes(args, ctx, known?.scores ?? null, slots);
     deps.cluster.scored?.(facts, needs, scores);
     // The answer is serialised here, from the hosts' cached prefixes: the same bytes JSON.stringify would write.
-    // On a memo hit filter's slots stand for these very names; otherwise prioritizeNodes just resolved them.
-    const slots = known?.slots ?? store.resolve(args.names);
     return reply.type('application/json').send(priorityJson(scores, slots, prefixOf));
   });
 }
