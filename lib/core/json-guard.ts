@@ -9,14 +9,8 @@
  * Structural characters are ASCII and never occur inside a multi-byte UTF-8 sequence, so bytes need no decoding.
  * Malformed JSON is left for the parser to reject; the guard may over-count depth on it, never under-count.
  */
+import { BACKSLASH, CLOSE_ARRAY, CLOSE_OBJECT, COMMA, OPEN_ARRAY, OPEN_OBJECT, QUOTE } from './json-bytes.ts';
 
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
-const OPEN_ARRAY = 0x5b;
-const OPEN_OBJECT = 0x7b;
-const CLOSE_ARRAY = 0x5d;
-const CLOSE_OBJECT = 0x7d;
-const COMMA = 0x2c;
 /** An array's entry in the per-depth counts; an object's is OBJECT. */
 const OBJECT = -1;
 const MAX_KEY = 64;

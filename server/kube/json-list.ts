@@ -5,20 +5,21 @@
  * nesting state: linear in the input. Top-level "metadata" is kept (bounded) for resourceVersion and continue.
  */
 import { BerthError } from '../../lib/core/errors.ts';
+import {
+  BACKSLASH,
+  CLOSE_ARRAY,
+  CLOSE_OBJECT,
+  COLON,
+  COMMA,
+  OPEN_ARRAY,
+  OPEN_OBJECT,
+  QUOTE,
+} from '../../lib/core/json-bytes.ts';
 
 /** Malformed or oversized JSON from the API server. */
 export function jsonListError(detail: string): BerthError {
   return new BerthError('BERTH_ERR_API', `JSON from the API server: ${detail}`);
 }
-
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
-const OPEN_OBJ = 0x7b;
-const CLOSE_OBJ = 0x7d;
-const OPEN_ARR = 0x5b;
-const CLOSE_ARR = 0x5d;
-const COLON = 0x3a;
-const COMMA = 0x2c;
 
 const MAX_METADATA_BYTES = 1 << 20;
 const MAX_KEY_BYTES = 256;
@@ -66,17 +67,17 @@ export class JsonListSplitter {
       if (c === QUOTE) {
         inString = true;
         if (depth === 1 && this.#expectKey) this.#startKey();
-      } else if (c === OPEN_OBJ || c === OPEN_ARR) {
+      } else if (c === OPEN_OBJECT || c === OPEN_ARRAY) {
         depth++;
         if (depth === 1) {
-          if (c !== OPEN_OBJ) throw jsonListError('a list body must be a JSON object');
+          if (c !== OPEN_OBJECT) throw jsonListError('a list body must be a JSON object');
           this.#expectKey = true;
-        } else if (depth === 2 && c === OPEN_ARR && this.#key === 'items') this.#items = true;
-        else if ((depth === 2 && c === OPEN_OBJ && this.#key === 'metadata') || (depth === 3 && this.#items)) {
+        } else if (depth === 2 && c === OPEN_ARRAY && this.#key === 'items') this.#items = true;
+        else if ((depth === 2 && c === OPEN_OBJECT && this.#key === 'metadata') || (depth === 3 && this.#items)) {
           captureFrom = i;
           this.#start(depth === 2 ? 'metadata' : 'item');
         }
-      } else if (c === CLOSE_OBJ || c === CLOSE_ARR) {
+      } else if (c === CLOSE_OBJECT || c === CLOSE_ARRAY) {
         depth--;
         if (depth < 0) throw jsonListError('unbalanced brackets');
         if (depth === 2 && this.#capture === 'item') out.push(this.#finish(chunk, captureFrom, i + 1));
