@@ -5,16 +5,17 @@
  * nesting state: linear in the input. Top-level "metadata" is kept (bounded) for resourceVersion and continue.
  */
 import { BerthError } from '../../lib/core/errors.ts';
-import {
-  BACKSLASH,
-  CLOSE_ARRAY,
-  CLOSE_OBJECT,
-  COLON,
-  COMMA,
-  OPEN_ARRAY,
-  OPEN_OBJECT,
-  QUOTE,
-} from '../../lib/core/json-bytes.ts';
+import * as JSON_BYTES from '../../lib/core/json-bytes.ts';
+
+// Local copies, as in json-guard.ts: a module-level const is folded into the byte loop, an imported binding is not.
+const QUOTE = JSON_BYTES.QUOTE;
+const BACKSLASH = JSON_BYTES.BACKSLASH;
+const OPEN_ARRAY = JSON_BYTES.OPEN_ARRAY;
+const CLOSE_ARRAY = JSON_BYTES.CLOSE_ARRAY;
+const OPEN_OBJECT = JSON_BYTES.OPEN_OBJECT;
+const CLOSE_OBJECT = JSON_BYTES.CLOSE_OBJECT;
+const COLON = JSON_BYTES.COLON;
+const COMMA = JSON_BYTES.COMMA;
 
 /** Malformed or oversized JSON from the API server. */
 export function jsonListError(detail: string): BerthError {
