@@ -1,7 +1,7 @@
 import t from 'tap';
 import { filterNodes } from '../../../lib/extender/filter.ts';
 import { NO_NEEDS, type Needs } from '../../../lib/extender/needs.ts';
-import { prioritizeNodes } from '../../../lib/extender/prioritize.ts';
+import { prioritizeNodes, rememberedPriorities } from '../../../lib/extender/prioritize.ts';
 import { ReportStore } from '../../../lib/extender/report-store.ts';
 import type { RequestContext } from '../../../lib/extender/verdict.ts';
 import type { ExtenderArgs } from '../../../lib/extender/wire.ts';
@@ -110,6 +110,10 @@ t.test("filter's scores for passing nodes are the scores prioritize computes", a
   const outcome = filterNodes(args(w.names), ctx);
   t.ok(outcome.passed.length > 10, `${outcome.passed.length} passed`);
   t.same(outcome.passed, outcome.result.NodeNames);
-  const fresh = prioritizeNodes(args([...outcome.passed]), ctx).map((h) => h.Score);
-  t.same(outcome.scores, fresh);
+  const fresh = prioritizeNodes(args([...outcome.passed]), ctx);
+  t.same(
+    outcome.scores,
+    fresh.map((h) => h.Score),
+  );
+  t.same(rememberedPriorities(outcome.passed, outcome.scores), fresh, 'the memo path answers what judging answers');
 });
