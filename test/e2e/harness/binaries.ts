@@ -21,7 +21,9 @@ export function kubernetesVersion(): string {
 
 /** Where scripts/build-control-plane.sh puts the binaries (same BERTH_E2E_CACHE_DIR override). */
 export function cachedBinDir(): string {
-  const cacheRoot = process.env['BERTH_E2E_CACHE_DIR'] ?? join(e2eDir, '.cache');
+  // Empty counts as unset, as in the build script's ${BERTH_E2E_CACHE_DIR:-…}.
+  const override = process.env['BERTH_E2E_CACHE_DIR'] ?? '';
+  const cacheRoot = override === '' ? join(e2eDir, '.cache') : override;
   return join(cacheRoot, kubernetesVersion(), 'bin');
 }
 

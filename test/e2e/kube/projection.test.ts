@@ -2,7 +2,7 @@
  * berth's readers against a real kube-apiserver v1.36: the same pods, claims and StorageClasses LISTed in protobuf
  * and in JSON give identical projections, and the projection holds what was written (the recorded fixtures of
  * test/server/kube/proto-objects.test.ts come from the same objects). Then the informer itself: a paginated LIST
- * in pages of 2, and a pod created, bound and deleted seen through its protobuf WATCH.
+ * in pages of 2, and a pod created, bound and finished seen through its protobuf WATCH (a finished pod leaves, as the field selector says).
  */
 import t from 'tap';
 import { Interner, PodProjector, type PodRecord } from '../../../lib/extender/pod.ts';
