@@ -24,8 +24,11 @@ function helmVersion(): string {
 export type HelmGate = { skip: false; helm: string } | { skip: string };
 
 export function helmGate(t: { fail(message: string): unknown }): HelmGate {
-  const cache =
-    process.env['BERTH_HELM_CACHE_DIR'] ?? process.env['BERTH_E2E_CACHE_DIR'] ?? join(REPO, 'test/e2e/.cache');
+  // An empty variable counts as unset, as in scripts/build-helm.sh.
+  const set = [process.env['BERTH_HELM_CACHE_DIR'], process.env['BERTH_E2E_CACHE_DIR']].find(
+    (v) => v !== undefined && v !== '',
+  );
+  const cache = set ?? join(REPO, 'test/e2e/.cache');
   const helm = join(cache, `helm-${helmVersion()}`, 'bin', 'helm');
   try {
     accessSync(helm, constants.X_OK);
