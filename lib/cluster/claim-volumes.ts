@@ -130,13 +130,13 @@ export function isNvmeClaim(
 export function claimVolumes(
   namespace: string,
   claimNames: readonly string[],
-  claimOf: (key: string) => ClaimFacts | undefined,
+  claimOf: (namespace: string, name: string) => ClaimFacts | undefined,
   classOf: (name: string) => ClassFacts | undefined,
   match: NvmeClassMatch,
 ): number[] {
   const out: number[] = [];
   for (const name of claimNames) {
-    const c = claimOf(claimKey(namespace, name));
+    const c = claimOf(namespace, name);
     if (c === undefined || c.requestBytes === null || c.volumeName !== null || c.selectedNode !== null) continue;
     if (isNvmeClaim(c, classOf, match)) out.push(c.requestBytes);
   }

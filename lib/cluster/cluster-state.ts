@@ -22,7 +22,8 @@ import {
 } from './claim-volumes.ts';
 import { Ledger, type LedgerOptions, type PlacementObserved } from './ledger.ts';
 import { ANNOTATIONS, type PeerRule } from '../extender/needs.ts';
-import { PeerIndex, addPosting, postingKeys, removePosting, type Posting } from './peer-index.ts';
+import { NamespacedMap, splitKey } from './namespaced.ts';
+import { PeerIndex, addPosting, isPeer, postingKeys, removePosting, type Posting } from './peer-index.ts';
 import { samePodRecord, type PodFacts, type PodRecord } from '../extender/pod.ts';
 import { parseQuantity } from '../core/units.ts';
 import type { HostPriority } from '../extender/wire.ts';
@@ -43,11 +44,13 @@ export class ClusterState {
   readonly ledger: Ledger;
   readonly #match: NvmeClassMatch;
   readonly #provisionalOn: boolean;
-  readonly #claims = new Map<string, ClaimFacts>();
+  // Namespaced objects are kept namespace → name → value, not under `namespace/name` keys (namespaced.ts).
+  readonly #claims = new NamespacedMap<ClaimFacts>();
   readonly #classes = new Map<string, ClassFacts>();
-  readonly #pods = new Map<string, PodRecord>();
-  readonly #podsByClaim = new Map<string, Posting>();
-  readonly #peers = new PeerIndex();
+  readonly #pods = new NamespacedMap<PodRecord>();
+  /** namespace → claim name → the pods (names) mounting it. */
+  readonly #podsByClaim = new Map<string, Map<string, Posting>>();
+  readonly #peers = new PeerIndex((namespace) => this.#pods.namespace(namespace));
   readonly #windows: number[] = [];
   #hits = 0;
   #misses = 0;
@@ -66,7 +69,7 @@ export class ClusterState {
     return claimVolumes(
       pod.namespace,
       pod.claimNames,
-      (k) => this.#claims.get(k),
+      (namespace, name) => this.#claims.get(namespace, name),
       (n) => this.#classes.get(n),
       this.#match,
     );
@@ -74,7 +77,7 @@ export class ClusterState {
 
   /** A claim as the informers last showed it (the pod-routing webhook's first place to look). */
   knownClaim(namespace: string, name: string): ClaimFacts | undefined {
-    return this.#claims.get(claimKey(namespace, name));
+    return this.#claims.get(namespace, name);
   }
 
   knownClass(name: string): ClassFacts | undefined {
@@ -82,7 +85,7 @@ export class ClusterState {
   }
 
   peerNodes(rule: PeerRule, pod: PodFacts): readonly string[] {
-    return this.#peers.nodesFor(rule, `${pod.namespace}/${pod.name}`);
+    return this.#peers.nodesFor(rule, pod);
   }
 
   reserved(node: string): readonly number[] {
@@ -136,9 +139,9 @@ export class ClusterState {
 
   /** `initial`: the object came from an informer's first LIST, before it synced. */
   claim(c: ClaimFacts, nowMs: number, initial: boolean): void {
+    const prev = this.#claims.get(c.namespace, c.name);
+    this.#claims.set(c.namespace, c.name, c);
     const key = claimKey(c.namespace, c.name);
-    const prev = this.#claims.get(key);
-    this.#claims.set(key, c);
     const ledgerKey = `pvc/${key}`;
     const held = this.ledger.get(ledgerKey);
     if (
@@ -163,8 +166,8 @@ export class ClusterState {
         },
         nowMs,
       );
-      for (const podKey of postingKeys(this.#podsByClaim.get(key)))
-        this.#observe(this.#pods.get(podKey)?.uid ?? '', c.selectedNode, nowMs);
+      for (const pod of postingKeys(this.#podsByClaim.get(c.namespace)?.get(c.name)))
+        this.#observe(this.#pods.get(c.namespace, pod)?.uid ?? '', c.selectedNode, nowMs);
     } else if (c.volumeName !== null) {
       this.ledger.confirm(ledgerKey, nowMs);
     }
@@ -172,26 +175,26 @@ export class ClusterState {
 
   /** `key` is namespace/name. */
   claimGone(key: string): void {
-    this.#claims.delete(key);
+    const [namespace, name] = splitKey(key);
+    this.#claims.delete(namespace, name);
     this.ledger.release(`pvc/${key}`, 'deleted');
   }
 
   pod(rec: PodRecord, nowMs: number, initial: boolean): void {
-    const key = `${rec.namespace}/${rec.name}`;
-    const prev = this.#pods.get(key);
+    const { namespace, name } = rec;
+    const prev = this.#pods.get(namespace, name);
     // Unchanged (a relist, a resync): keep what is held, so the relist leaves nothing behind twice.
     if (prev !== undefined && samePodRecord(prev, rec)) return;
-    this.#indexClaims(key, prev?.claimNames ?? [], rec.claimNames, rec.namespace);
-    this.#pods.set(key, rec);
+    this.#indexClaims(namespace, name, prev?.claimNames ?? [], rec.claimNames);
+    this.#pods.set(namespace, name, rec);
+    const was = prev !== undefined && isPeer(prev) ? prev : undefined;
+    if (isPeer(rec)) this.#peers.upsert(name, rec, was);
+    else if (was !== undefined) this.#peers.remove(name, was);
     if (rec.terminal) {
-      this.#unbind(key, rec);
+      this.#release(`${namespace}/${name}`, rec);
       return;
     }
-    if (rec.nodeName === null) {
-      this.#peers.remove(key);
-      return;
-    }
-    this.#peers.upsert(key, rec);
+    if (rec.nodeName === null) return;
     const newlyBound = prev === undefined ? !initial : prev.nodeName === null;
     if (!newlyBound) return;
     this.#observe(rec.uid, rec.nodeName, nowMs);
@@ -199,7 +202,7 @@ export class ClusterState {
     if (annotated !== null)
       this.ledger.reserve(
         {
-          key: `pod/${key}`,
+          key: `pod/${namespace}/${name}`,
           owner: rec.uid,
           node: rec.nodeName,
           volumes: annotated,
@@ -215,14 +218,19 @@ export class ClusterState {
    * when the API server sent one; otherwise what this state last held is used.
    */
   podGone(key: string, last: PodFacts | null = null): void {
-    const facts = this.#pods.get(key) ?? last;
+    const [namespace, name] = splitKey(key);
+    const held = this.#pods.get(namespace, name);
+    const facts = held ?? last;
     if (facts === null) return;
-    this.#indexClaims(key, facts.claimNames, [], facts.namespace);
-    this.#pods.delete(key);
-    this.#unbind(key, facts);
+    this.#indexClaims(namespace, name, facts.claimNames, []);
+    if (held !== undefined) {
+      this.#pods.delete(namespace, name);
+      if (isPeer(held)) this.#peers.remove(name, held);
+    }
+    this.#release(key, facts);
   }
 
-  /** What each informer's relist compares the new LIST with, to find what was deleted unseen. */
+  /** What each informer's relist compares the new LIST with, to find what was deleted unseen (made as read). */
   podKeys(): IterableIterator<string> {
     return this.#pods.keys();
   }
@@ -255,8 +263,8 @@ export class ClusterState {
 
   // ---- internals ----
 
-  #unbind(key: string, facts: PodFacts): void {
-    this.#peers.remove(key);
+  /** The pod no longer runs: what the ledger holds for it goes. */
+  #release(key: string, facts: PodFacts): void {
     this.ledger.release(`pod/${key}`, 'deleted');
     if (facts.uid !== '') this.ledger.forgetOwner(facts.uid, 'deleted');
   }
@@ -277,16 +285,20 @@ export class ClusterState {
     const text = facts.annotations[ANNOTATIONS.nvmeCapacity];
     if (text === undefined) return null;
     for (const name of facts.claimNames) {
-      const c = this.#claims.get(claimKey(facts.namespace, name));
+      const c = this.#claims.get(facts.namespace, name);
       if (c !== undefined && isNvmeClaim(c, (n) => this.#classes.get(n), this.#match)) return null;
     }
     const bytes = parseQuantity(text);
     return bytes !== null && bytes > 0 ? [bytes] : null;
   }
 
-  #indexClaims(podKey: string, before: readonly string[], after: readonly string[], namespace: string): void {
-    if (before.length === after.length && before.every((name, i) => name === after[i])) return;
-    for (const name of before) removePosting(this.#podsByClaim, claimKey(namespace, name), podKey);
-    for (const name of after) addPosting(this.#podsByClaim, claimKey(namespace, name), podKey);
+  #indexClaims(namespace: string, pod: string, before: readonly string[], after: readonly string[]): void {
+    if (before.length === after.length && before.every((claim, i) => claim === after[i])) return;
+    let claims = this.#podsByClaim.get(namespace);
+    for (const claim of before) if (claims !== undefined) removePosting(claims, claim, pod);
+    if (after.length > 0 && claims === undefined)
+      this.#podsByClaim.set(namespace, (claims = new Map<string, Posting>()));
+    for (const claim of after) if (claims !== undefined) addPosting(claims, claim, pod);
+    if (claims?.size === 0) this.#podsByClaim.delete(namespace);
   }
 }

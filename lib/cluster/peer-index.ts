@@ -3,47 +3,59 @@
  *
  *   controller rule  → pods by controller uid, directly;
  *   selector rule    → candidates from the smallest posting list among the selector's `key in (…)` terms
- *                      (namespace → key → value), else the pods having its `key exists` terms' key, else the
- *                      namespace; each candidate is then checked against the whole selector.
+ *                      (key → value), else the pods having its `key exists` terms' key, else the namespace's
+ *                      pods; each candidate is then checked against the whole selector.
+ *
+ * Everything is per namespace (a rule never looks outside its pod's namespace), so a posting list holds pod
+ * names, and the pods themselves are the caller's: the index looks them up by name in the caller's
+ * namespace → name map (lib/cluster/namespaced.ts) instead of keeping a map of its own. The caller keeps the two in
+ * step: a pod is indexed exactly while isPeer() holds for what the map has for it.
  *
  * A selector made only of negative terms (`!key`, `key notin (…)`) falls back to the namespace's pods: it matches
  * most of them anyway. Only bound, non-terminal pods are indexed: a pending pod has no node to measure against,
  * and a finished one no longer talks to anyone. Answers are sorted by node name so that replicas agree.
  *
- * Memory is per pod, at 150,000 pods: the index holds the caller's own objects (no copies), its maps are keyed by
- * the pods' own (shared) label strings rather than composed keys, and a posting list of one pod (a StatefulSet's
- * pod-name label, a single claim) is that pod's key, not a Set.
+ * Memory is per pod, at 150,000 pods: no copies of the pods, no composed keys, maps keyed by the pods' own
+ * (shared) strings, and a posting list of one pod (a StatefulSet's pod-name label, a single claim) is that pod's
+ * name, not a Set.
  */
 import type { PeerRule } from '../extender/needs.ts';
 import { matchesSelector } from '../core/selector.ts';
-import { sameStrings } from '../extender/pod.ts';
+import { sameStrings } from '../extender/label-sets.ts';
 
 export interface PeerPod {
   readonly namespace: string;
   readonly labels: Readonly<Record<string, string>>;
   readonly controllerUid: string | null;
   readonly nodeName: string | null;
+  /** Succeeded or Failed. */
+  readonly terminal: boolean;
 }
 
-/** A posting list: one pod key, or a set of them. */
+/** Whether the index holds the pod: bound and not finished. */
+export function isPeer(p: PeerPod): boolean {
+  return p.nodeName !== null && !p.terminal;
+}
+
+/** A posting list: one pod name, or a set of them. */
 export type Posting = string | Set<string>;
 
-export function addPosting<K>(index: Map<K, Posting>, k: K, podKey: string): void {
+export function addPosting<K>(index: Map<K, Posting>, k: K, pod: string): void {
   const p = index.get(k);
-  if (p === undefined) index.set(k, podKey);
+  if (p === undefined) index.set(k, pod);
   else if (typeof p === 'string') {
-    if (p !== podKey) index.set(k, new Set([p, podKey]));
-  } else p.add(podKey);
+    if (p !== pod) index.set(k, new Set([p, pod]));
+  } else p.add(pod);
 }
 
-export function removePosting<K>(index: Map<K, Posting>, k: K, podKey: string): void {
+export function removePosting<K>(index: Map<K, Posting>, k: K, pod: string): void {
   const p = index.get(k);
   if (p === undefined) return;
   if (typeof p === 'string') {
-    if (p === podKey) index.delete(k);
+    if (p === pod) index.delete(k);
     return;
   }
-  p.delete(podKey);
+  p.delete(pod);
   if (p.size === 1) index.set(k, p.values().next().value ?? '');
   else if (p.size === 0) index.delete(k);
 }
@@ -65,86 +77,92 @@ function samePeer(a: PeerPod, b: PeerPod): boolean {
   );
 }
 
-type LabelIndex = Map<string, Map<string, Map<string, Posting>>>; // namespace → key → value → pods
+/** One namespace's postings: controller uid → pods, label key → value → pods. */
+interface Postings {
+  readonly byController: Map<string, Posting>;
+  readonly byLabel: Map<string, Map<string, Posting>>;
+}
 
 export class PeerIndex {
-  readonly #pods = new Map<string, PeerPod>();
-  readonly #byController = new Map<string, Posting>();
-  readonly #byLabel: LabelIndex = new Map();
-  readonly #byNamespace = new Map<string, Posting>();
+  readonly #pods: (namespace: string) => ReadonlyMap<string, PeerPod> | undefined;
+  readonly #namespaces = new Map<string, Postings>();
+  #size = 0;
 
+  /** `pods`: the caller's pods of a namespace, by name (all of them: the index reads only the peers). */
+  constructor(pods: (namespace: string) => ReadonlyMap<string, PeerPod> | undefined) {
+    this.#pods = pods;
+  }
+
+  /** Pods indexed. */
   get size(): number {
-    return this.#pods.size;
+    return this.#size;
   }
 
   /**
-   * Adds or replaces a bound pod under `key` (namespace/name); a pod that is not bound (or finished) is removed
-   * instead by the caller. An unchanged pod (every relist sends them all again) only has its object replaced:
-   * removing and adding it would churn every posting list it is in.
+   * `pod` (a peer) is now what the caller's map holds under `name`; `was` is what it held before if that was
+   * indexed. An unchanged pod (every relist sends them all again) touches no posting list.
    */
-  upsert(key: string, pod: PeerPod): void {
-    const held = this.#pods.get(key);
-    if (held !== undefined && samePeer(held, pod)) {
-      this.#pods.set(key, pod);
-      return;
+  upsert(name: string, pod: PeerPod, was: PeerPod | undefined): void {
+    if (was !== undefined) {
+      if (samePeer(was, pod)) return;
+      this.remove(name, was);
     }
-    this.remove(key);
-    this.#pods.set(key, pod);
-    if (pod.controllerUid !== null) addPosting(this.#byController, pod.controllerUid, key);
-    addPosting(this.#byNamespace, pod.namespace, key);
-    let keys = this.#byLabel.get(pod.namespace);
-    if (keys === undefined) this.#byLabel.set(pod.namespace, (keys = new Map<string, Map<string, Posting>>()));
+    let ns = this.#namespaces.get(pod.namespace);
+    if (ns === undefined) this.#namespaces.set(pod.namespace, (ns = { byController: new Map(), byLabel: new Map() }));
+    if (pod.controllerUid !== null) addPosting(ns.byController, pod.controllerUid, name);
     for (const [k, v] of Object.entries(pod.labels)) {
-      let values = keys.get(k);
-      if (values === undefined) keys.set(k, (values = new Map<string, Posting>()));
-      addPosting(values, v, key);
+      let values = ns.byLabel.get(k);
+      if (values === undefined) ns.byLabel.set(k, (values = new Map<string, Posting>()));
+      addPosting(values, v, name);
     }
+    this.#size++;
   }
 
-  remove(key: string): boolean {
-    const pod = this.#pods.get(key);
-    if (pod === undefined) return false;
-    this.#pods.delete(key);
-    if (pod.controllerUid !== null) removePosting(this.#byController, pod.controllerUid, key);
-    removePosting(this.#byNamespace, pod.namespace, key);
-    const keys = this.#byLabel.get(pod.namespace);
-    for (const [k, v] of Object.entries(pod.labels)) {
-      const values = keys?.get(k);
+  /** The pod `was`, indexed under `name`, is no longer a peer (or no longer there). */
+  remove(name: string, was: PeerPod): void {
+    this.#size--;
+    const ns = this.#namespaces.get(was.namespace);
+    if (ns === undefined) return;
+    if (was.controllerUid !== null) removePosting(ns.byController, was.controllerUid, name);
+    for (const [k, v] of Object.entries(was.labels)) {
+      const values = ns.byLabel.get(k);
       if (values === undefined) continue;
-      removePosting(values, v, key);
-      if (values.size === 0) keys?.delete(k);
+      removePosting(values, v, name);
+      if (values.size === 0) ns.byLabel.delete(k);
     }
-    if (keys?.size === 0) this.#byLabel.delete(pod.namespace);
-    return true;
+    if (ns.byController.size === 0 && ns.byLabel.size === 0) this.#namespaces.delete(was.namespace);
   }
 
-  /** Nodes of the pods matched by `rule`, one entry per peer, sorted; `selfKey` (the pod asking) is left out. */
-  nodesFor(rule: PeerRule, selfKey: string): string[] {
+  /** Nodes of the pods matched by `rule`, one entry per peer, sorted; `self` (the pod asking) is left out. */
+  nodesFor(rule: PeerRule, self: { readonly namespace: string; readonly name: string }): string[] {
     const out: string[] = [];
-    if (rule.kind === 'controller') {
-      for (const key of postingKeys(this.#byController.get(rule.uid))) {
-        const p = this.#pods.get(key);
-        if (p?.nodeName && key !== selfKey && p.namespace === rule.namespace) out.push(p.nodeName);
-      }
-    } else {
-      for (const key of this.#candidates(rule.namespace, rule.selector.requirements)) {
-        const p = this.#pods.get(key);
-        if (p?.nodeName && key !== selfKey && matchesSelector(rule.selector, p.labels)) out.push(p.nodeName);
-      }
+    const pods = this.#pods(rule.namespace);
+    if (pods === undefined) return out;
+    const ns = this.#namespaces.get(rule.namespace);
+    const skip = rule.namespace === self.namespace ? self.name : null;
+    const candidates =
+      rule.kind === 'controller'
+        ? postingKeys(ns?.byController.get(rule.uid))
+        : this.#candidates(ns, pods, rule.selector.requirements);
+    for (const name of candidates) {
+      const p = pods.get(name);
+      if (p === undefined || name === skip || !isPeer(p) || p.nodeName === null) continue;
+      if (rule.kind === 'selector' && !matchesSelector(rule.selector, p.labels)) continue;
+      out.push(p.nodeName);
     }
     return out.sort();
   }
 
   #candidates(
-    namespace: string,
+    ns: Postings | undefined,
+    pods: ReadonlyMap<string, PeerPod>,
     requirements: Extract<PeerRule, { kind: 'selector' }>['selector']['requirements'],
   ): Iterable<string> {
-    const keys = this.#byLabel.get(namespace);
     let best: string[] | null = null;
     let bestSize = Infinity;
     for (const r of requirements) {
       if (r.op !== 'in') continue;
-      const values = keys?.get(r.key);
+      const values = ns?.byLabel.get(r.key);
       const lists = r.values.map((v) => values?.get(v));
       const size = lists.reduce((n, l) => n + postingSize(l), 0);
       if (size < bestSize) {
@@ -156,9 +174,10 @@ export class PeerIndex {
     for (const r of requirements) {
       if (r.op !== 'exists') continue;
       const out: string[] = [];
-      for (const p of keys?.get(r.key)?.values() ?? []) out.push(...postingKeys(p));
+      for (const p of ns?.byLabel.get(r.key)?.values() ?? []) out.push(...postingKeys(p));
       return out;
     }
-    return postingKeys(this.#byNamespace.get(namespace));
+    // Only negative terms: every pod of the namespace (nodesFor keeps the peers among them).
+    return pods.keys();
   }
 }

@@ -6,9 +6,14 @@
  *   PodProjector.record()  every pod the informer sees, kept for as long as the pod exists. This is the whole of
  *                          what berth holds per pod, so it keeps only the nine fields berth reads (namespace, name,
  *                          uid, labels, berth.io/ annotations, controller uid, claim names, node, whether finished)
- *                          and shares repeated strings (namespaces, nodes, label keys and values, owner uids).
+ *                          and shares what repeats: strings (namespaces, nodes, label keys and values, owner
+ *                          uids) and whole label and annotation sets (label-sets.ts: a Deployment's replicas).
+ *                          Arrays are copied to their length: a decoder's pushed-to array keeps room for 17.
  */
 import { isRecord } from '../core/check.ts';
+import { LabelSets, sameStrings } from './label-sets.ts';
+
+export { sameStrings };
 
 export interface PodFacts {
   readonly namespace: string;
@@ -93,15 +98,6 @@ export function podFacts(pod: Readonly<Record<string, unknown>>): PodFacts {
   };
 }
 
-/** Two string maps with the same entries. */
-export function sameStrings(a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>): boolean {
-  if (a === b) return true;
-  const keys = Object.keys(a);
-  if (keys.length !== Object.keys(b).length) return false;
-  for (const k of keys) if (a[k] !== b[k]) return false;
-  return true;
-}
-
 /** Whether two records say the same (a relist sends every object again; most have not changed). */
 export function samePodRecord(a: PodRecord, b: PodRecord): boolean {
   return (
@@ -142,12 +138,14 @@ export class Interner {
   }
 }
 
-/** Builds PodRecords, sharing strings through one Interner. */
+/** Builds PodRecords, sharing strings through one Interner and label sets through one LabelSets. */
 export class PodProjector {
   readonly #intern: Interner;
+  readonly #sets: LabelSets;
 
-  constructor(intern: Interner = new Interner()) {
+  constructor(intern: Interner = new Interner(), sets: LabelSets = new LabelSets()) {
     this.#intern = intern;
+    this.#sets = sets;
   }
 
   record(f: PodFields): PodRecord | null {
@@ -163,7 +161,7 @@ export class PodProjector {
       labels,
       annotations: this.#map(berth, f.name),
       controllerUid: f.controllerUid === null ? null : intern.get(f.controllerUid),
-      claimNames: f.claimNames.length === 0 ? NO_CLAIMS : f.claimNames,
+      claimNames: f.claimNames.length === 0 ? NO_CLAIMS : f.claimNames.slice(),
       nodeName: f.nodeName === '' ? null : intern.get(f.nodeName),
       terminal: f.phase === 'Succeeded' || f.phase === 'Failed',
     };
@@ -188,12 +186,19 @@ export class PodProjector {
     });
   }
 
-  /** Keys and values interned; a value equal to the pod's name (the StatefulSet pod-name label) shares it. */
+  /**
+   * Keys and values interned; a value equal to the pod's name (the StatefulSet pod-name label) shares it, and
+   * makes the set the pod's own: any other set is shared with the pods that have the same.
+   */
   #map(pairs: readonly [string, string][], name: string): Readonly<Record<string, string>> {
     if (pairs.length === 0) return EMPTY;
     const out: Record<string, string> = {};
-    for (const [k, v] of pairs) out[this.#intern.get(k)] = v === name ? name : this.#intern.get(v);
-    return out;
+    let own = false;
+    for (const [k, v] of pairs) {
+      own ||= v === name;
+      out[this.#intern.get(k)] = v === name ? name : this.#intern.get(v);
+    }
+    return own ? out : this.#sets.share(out);
   }
 }
 

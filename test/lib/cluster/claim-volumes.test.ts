@@ -83,7 +83,7 @@ t.test('which claims count toward the NVMe need', async (t) => {
       claimVolumes(
         'db',
         names,
-        (k) => byKey.get(k),
+        (ns, n) => byKey.get(`${ns}/${n}`),
         (n) => classes.get(n),
         match,
       ),
@@ -106,7 +106,7 @@ t.test('which claims count toward the NVMe need', async (t) => {
     claimVolumes(
       'other',
       ['a'],
-      (k) => (k === 'db/a' ? (claimFacts(pvc('a', { cls: 'local-nvme' })) ?? undefined) : undefined),
+      (ns, n) => (ns === 'db' && n === 'a' ? (claimFacts(pvc('a', { cls: 'local-nvme' })) ?? undefined) : undefined),
       () => undefined,
       match,
     ),

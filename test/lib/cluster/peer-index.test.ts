@@ -1,6 +1,43 @@
 import t from 'tap';
-import { PeerIndex, type PeerPod } from '../../../lib/cluster/peer-index.ts';
+import { NamespacedMap, splitKey } from '../../../lib/cluster/namespaced.ts';
+import { PeerIndex, isPeer, type PeerPod } from '../../../lib/cluster/peer-index.ts';
 import { parseSelector, type LabelSelector } from '../../../lib/core/selector.ts';
+
+type Pod = Omit<PeerPod, 'terminal'> & { terminal?: boolean };
+
+/** The index over a namespace → name map, kept in step with it as ClusterState does. */
+class Indexed {
+  readonly pods = new NamespacedMap<PeerPod>();
+  readonly index = new PeerIndex((ns) => this.pods.namespace(ns));
+
+  upsert(key: string, pod: Pod): void {
+    const [namespace, name] = splitKey(key);
+    const p: PeerPod = { ...pod, namespace, terminal: pod.terminal ?? false };
+    const prev = this.pods.get(namespace, name);
+    const was = prev !== undefined && isPeer(prev) ? prev : undefined;
+    this.pods.set(namespace, name, p);
+    if (isPeer(p)) this.index.upsert(name, p, was);
+    else if (was !== undefined) this.index.remove(name, was);
+  }
+
+  remove(key: string): boolean {
+    const [namespace, name] = splitKey(key);
+    const prev = this.pods.get(namespace, name);
+    if (prev === undefined) return false;
+    this.pods.delete(namespace, name);
+    if (isPeer(prev)) this.index.remove(name, prev);
+    return true;
+  }
+
+  nodesFor(rule: Parameters<PeerIndex['nodesFor']>[0], self: string): string[] {
+    const [namespace, name] = splitKey(self);
+    return this.index.nodesFor(rule, { namespace, name });
+  }
+
+  get size(): number {
+    return this.index.size;
+  }
+}
 
 function sel(text: string): LabelSelector {
   const s = parseSelector(text);
@@ -8,7 +45,7 @@ function sel(text: string): LabelSelector {
   return s;
 }
 
-const pods: (PeerPod & { key: string })[] = [
+const pods: (Pod & { key: string })[] = [
   {
     key: 'db/kafka-0',
     namespace: 'db',
@@ -35,7 +72,7 @@ const pods: (PeerPod & { key: string })[] = [
 ];
 
 t.test('nodesFor', async (t) => {
-  const index = new PeerIndex();
+  const index = new Indexed();
   for (const p of pods) index.upsert(p.key, p);
   const cases: { name: string; rule: Parameters<PeerIndex['nodesFor']>[0]; self: string; want: string[] }[] = [
     {
@@ -85,7 +122,7 @@ t.test('nodesFor', async (t) => {
 });
 
 t.test('updates and removals keep every posting list right', async (t) => {
-  const index = new PeerIndex();
+  const index = new Indexed();
   for (const p of pods) index.upsert(p.key, p);
   index.upsert('db/kafka-0', { ...pods[0]!, labels: { app: 'zk' }, nodeName: 'n7' });
   t.same(
@@ -107,8 +144,8 @@ t.test('updates and removals keep every posting list right', async (t) => {
 });
 
 t.test('posting lists: one pod is a key, more a set, and back; exists terms see every value', async (t) => {
-  const index = new PeerIndex();
-  const pod = (name: string, labels: Record<string, string>, node: string): [string, PeerPod] => [
+  const index = new Indexed();
+  const pod = (name: string, labels: Record<string, string>, node: string): [string, Pod] => [
     `db/${name}`,
     { namespace: 'db', labels, controllerUid: 'sts', nodeName: node },
   ];
@@ -135,4 +172,21 @@ t.test('posting lists: one pod is a key, more a set, and back; exists terms see 
     ['n3'],
     'an unchanged pod is kept once',
   );
+});
+
+t.test('the index reads the peers among the caller’s pods: pending and finished ones are no candidates', async (t) => {
+  const index = new Indexed();
+  index.upsert('db/a', { namespace: 'db', labels: {}, controllerUid: null, nodeName: 'n1' });
+  index.upsert('db/b', { namespace: 'db', labels: {}, controllerUid: null, nodeName: 'n2' });
+  index.upsert('db/pending', { namespace: 'db', labels: { app: 'x' }, controllerUid: null, nodeName: null });
+  index.upsert('db/done', { namespace: 'db', labels: {}, controllerUid: null, nodeName: 'n3', terminal: true });
+  const negative = { kind: 'selector', namespace: 'db', selector: sel('app!=y') } as const;
+  t.same(index.nodesFor(negative, 'db/a'), ['n2'], 'the namespace fallback keeps bound, unfinished pods, not self');
+  t.same(index.nodesFor(negative, 'other/a'), ['n1', 'n2'], 'a same-named pod of another namespace is not self');
+  t.equal(index.size, 2);
+  index.upsert('db/b', { namespace: 'db', labels: {}, controllerUid: null, nodeName: 'n2', terminal: true });
+  t.same(index.nodesFor(negative, ''), ['n1'], 'a pod that finished leaves the index');
+  t.ok(index.remove('db/a'));
+  t.equal(index.size, 0, 'removing label-less pods counts them out');
+  t.same(index.nodesFor(negative, ''), [], 'nothing left');
 });

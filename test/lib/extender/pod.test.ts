@@ -3,7 +3,8 @@
  * recognised (a relist must not replace them), and the same facts a request's pod gives.
  */
 import t from 'tap';
-import { Interner, PodProjector, podFacts, samePodRecord } from '../../../lib/extender/pod.ts';
+import { Interner, PodProjector, podFacts, samePodRecord, type PodFields } from '../../../lib/extender/pod.ts';
+import { LabelSets } from '../../../lib/extender/label-sets.ts';
 
 function raw(name: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
   return {
@@ -61,6 +62,75 @@ t.test('repeated strings are shared; the interner is bounded', async (t) => {
   small.get('y');
   small.get('z');
   t.equal(small.size, 2, 'full: new strings are used as they are, not kept');
+});
+
+t.test('equal label and annotation sets are one object; a set naming its pod is the pod’s own', async (t) => {
+  const p = new PodProjector();
+  const replica = (name: string, labels: [string, string][]): PodFields => ({
+    namespace: 'web',
+    name,
+    uid: `uid-${name}`,
+    labels,
+    annotations: [['berth.io/peers', 'app=web']],
+    controllerUid: 'rs',
+    claimNames: [],
+    nodeName: 'n1',
+    phase: 'Running',
+  });
+  const labels = (): [string, string][] => [
+    ['app', 'web'],
+    ['pod-template-hash', '5d8f7c9b4'],
+  ];
+  const a = p.record(replica('web-a', labels()));
+  const b = p.record(replica('web-b', labels()));
+  const c = p.record(
+    replica('web-c', [
+      ['app', 'web'],
+      ['pod-template-hash', '6e9a'],
+    ]),
+  );
+  const own = p.record(
+    replica('pg-0', [
+      ['app', 'pg'],
+      ['statefulset.kubernetes.io/pod-name', 'pg-0'],
+    ]),
+  );
+  if (a === null || b === null || c === null || own === null) throw new Error('no record');
+  t.equal(a.labels, b.labels, 'replicas share one label object');
+  t.equal(a.annotations, b.annotations, 'and one annotation object');
+  t.not(a.labels, c.labels, 'another set is another object');
+  t.same(c.labels, { app: 'web', 'pod-template-hash': '6e9a' }, 'with its own entries');
+  t.ok(Object.isFrozen(a.labels), 'a shared set cannot be changed under the pods that share it');
+  t.notOk(Object.isFrozen(own.labels), 'a set holding the pod name is not offered for sharing');
+  t.same(own.labels, { app: 'pg', 'statefulset.kubernetes.io/pod-name': 'pg-0' });
+  const sets = new LabelSets(1);
+  const first = sets.share({ a: '1' });
+  t.equal(sets.share({ a: '1' }), first, 'found again');
+  const other = { a: '2' };
+  t.equal(sets.share(other), other, 'full: a new set is used as it is');
+  t.equal(sets.size, 1, 'and not kept');
+  t.equal(new LabelSets().share({ ab: 'c' })['ab'], 'c');
+  const split = new LabelSets();
+  const x = split.share({ ab: 'c' });
+  t.not(split.share({ a: 'bc' }), x, 'keys and values are told apart');
+});
+
+t.test('claim names are copied to their length, not kept as the decoder’s array', async (t) => {
+  const claimNames = ['data-pg-0'];
+  const rec = new PodProjector().record({
+    namespace: 'db',
+    name: 'pg-0',
+    uid: 'u',
+    labels: [],
+    annotations: [],
+    controllerUid: null,
+    claimNames,
+    nodeName: '',
+    phase: 'Pending',
+  });
+  t.not(rec?.claimNames, claimNames, 'a copy');
+  t.same(rec?.claimNames, ['data-pg-0'], 'with the same names');
+  t.equal(rec?.nodeName, null, 'unbound');
 });
 
 t.test('samePodRecord: equal content, whatever the objects', async (t) => {
