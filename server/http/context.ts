@@ -18,8 +18,7 @@ export type PodRead =
 
 /** As PodRead, with everything the engine needs to judge the pod. */
 export type Prepared =
-  | { readonly ok: false; readonly facts: PodFacts; readonly reason: string }
-  | { readonly ok: true; readonly facts: PodFacts; readonly needs: Needs; readonly ctx: RequestContext };
+  Extract<PodRead, { ok: false }> | (Extract<PodRead, { ok: true }> & { readonly ctx: RequestContext });
 
 const NO_PEERS: readonly string[] = Object.freeze([]);
 
